@@ -1,0 +1,47 @@
+# Ember: the two commands are `make demo` and `make test`; everything else is here for
+# developers. Every target installs missing Debian packages and configures on its own.
+
+BUILD_DIR ?= build
+ASAN_DIR  ?= build-asan
+JOBS      ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build demo test test-asan bench install format clean
+
+all: build
+
+deps:
+	@scripts/setup-deps.sh
+
+$(BUILD_DIR)/build.ninja: | deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+configure: deps $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Streaming word count on the embedded text source, 1 s batches, until Ctrl-C.
+demo: build
+	$(BUILD_DIR)/examples/demo_word_count
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300 -LE bench
+
+$(ASAN_DIR)/build.ninja: | deps
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DEMBER_SANITIZE=ON -DEMBER_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+
+test-asan: deps $(ASAN_DIR)/build.ninja
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE "bench|no-asan"
+
+bench: build
+	$(BUILD_DIR)/bench/ember-bench wordcount --threads 1 --seconds 10
+	$(BUILD_DIR)/bench/ember-bench wordcount --threads 2 --seconds 10
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -1,0 +1,35 @@
+// Creates a stream from a queue of RDDs filled by the program, and counts the numbers
+// modulo 10 in each batch (Spark's QueueStream).
+//
+//   build/examples/queue_stream
+
+#include <chrono>
+#include <ember/ember.hpp>
+#include <numeric>
+#include <thread>
+
+#include "example_main.hpp"
+
+int main(int argc, char** argv) {
+  const char* usage = "Usage: queue_stream [--conf key=value ...]";
+  return examples::run(argc, argv, usage, 0, 0, [&](ember::Conf& conf) {
+    conf.setIfMissing("ember.app.name", "QueueStream");
+    ember::StreamingContext ssc(conf, ember::Seconds(1));
+
+    auto rddQueue = std::make_shared<ember::RddQueue<int>>();
+    auto inputStream = ssc.queueStream(rddQueue);
+    auto mappedStream = inputStream.map([](int x) { return std::pair(x % 10, 1); });
+    auto reducedStream = mappedStream.reduceByKey(std::plus<>());
+    reducedStream.print();
+    ssc.start();
+
+    // Create and push some RDDs into the queue.
+    std::vector<int> oneToThousand(1000);
+    std::iota(oneToThousand.begin(), oneToThousand.end(), 1);
+    for (int i = 0; i < 30; ++i) {
+      rddQueue->push(ssc.parallelize(oneToThousand, 10));
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    ssc.stop();
+  });
+}

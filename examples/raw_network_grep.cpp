@@ -1,0 +1,39 @@
+// Receives pre-encoded blocks of lines from `numStreams` raw socket streams (as sent by
+// raw_text_sender) and counts the lines containing "the" (Spark's RawNetworkGrep).
+//
+//   build/examples/raw_text_sender 9999 some.txt 100000 10000000 &
+//   build/examples/raw_network_grep 2 localhost 9999 1000
+
+#include <ember/ember.hpp>
+#include <iostream>
+
+#include "example_main.hpp"
+
+int main(int argc, char** argv) {
+  const char* usage =
+      "Usage: raw_network_grep <numStreams> <host> <port> <batchMillis> [--conf key=value ...]";
+  return examples::run(argc, argv, usage, 4, 4, [&](ember::Conf& conf) {
+    const auto& args = conf.args();
+    int num_streams = std::stoi(args[0]);
+    int port = examples::parsePort(args[2], usage);
+    int64_t batch_millis = std::stoll(args[3]);
+    if (num_streams < 1 || batch_millis < 1) {
+      std::cerr << usage << "\n";
+      std::exit(1);
+    }
+    conf.setIfMissing("ember.app.name", "RawNetworkGrep");
+    ember::StreamingContext ssc(conf, ember::Milliseconds(batch_millis));
+
+    std::vector<ember::DStream<std::string>> rawStreams;
+    for (int i = 0; i < num_streams; ++i)
+      rawStreams.push_back(ssc.rawSocketStream<std::string>(args[1], port));
+    auto unioned = ssc.union_(rawStreams);
+    unioned.filter([](const std::string& line) { return line.find("the") != std::string::npos; })
+        .count()
+        .foreachRDD([](const ember::RDD<int64_t>& r) {
+          std::cout << "Grep count: " << r.collect().front() << std::endl;
+        });
+    ssc.start();
+    ssc.awaitTermination();
+  });
+}

@@ -1,0 +1,237 @@
+#pragma once
+/// DStream graph nodes. A node produces, for each batch time, the RDD of that batch
+/// (lazily: only lineage is built when jobs are generated). Typed nodes are templates over
+/// the user's functions; the core sees them through `DStreamNodeBase`.
+
+#include <ember/error.hpp>
+#include <ember/internal/rdd_node.hpp>
+#include <ember/internal/streaming_core.hpp>
+#include <ember/time.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ember::detail {
+
+class DStreamNodeBase {
+ public:
+  DStreamNodeBase(StreamingCore* core, std::vector<std::shared_ptr<DStreamNodeBase>> parents,
+                  std::string name)
+      : core_(core), parents_(std::move(parents)), name_(std::move(name)) {
+    id_ = core_->registerNode(this);
+  }
+  virtual ~DStreamNodeBase() = default;
+  DStreamNodeBase(const DStreamNodeBase&) = delete;
+  DStreamNodeBase& operator=(const DStreamNodeBase&) = delete;
+
+  int id() const { return id_; }
+  const std::string& name() const { return name_; }
+  StreamingCore& core() const { return *core_; }
+  const std::vector<std::shared_ptr<DStreamNodeBase>>& parents() const { return parents_; }
+
+  /// Time between two RDDs of this stream; the batch interval unless windowed.
+  virtual Duration slideDuration() const {
+    return parents_.empty() ? core_->batchDuration() : parents_.front()->slideDuration();
+  }
+  /// How long parents must keep their RDDs for this node (window length for windows).
+  virtual Duration parentRememberDuration() const { return remember_; }
+
+  /// Called once at start, outputs first: fixes the zero time and remember durations.
+  void initialize(Time zero_time) {
+    zero_time_ = zero_time;
+    if (remember_.isZero()) remember_ = slideDuration();
+    for (const auto& p : parents_) {
+      p->rememberAtLeast(parentRememberDuration());
+      p->initialize(zero_time);
+    }
+  }
+  void rememberAtLeast(Duration d) {
+    if (d > remember_) remember_ = d;
+  }
+  Duration rememberDuration() const { return remember_; }
+  Time zeroTime() const { return zero_time_; }
+
+  bool isTimeValid(Time t) const {
+    return t > zero_time_ && (t - zero_time_).isMultipleOf(slideDuration());
+  }
+
+  /// Drops RDDs older than the remember duration, here and upstream.
+  void clearMetadata(Time t) {
+    clearOlderThan(t - remember_);
+    for (const auto& p : parents_) p->clearMetadata(t);
+  }
+
+ protected:
+  virtual void clearOlderThan(Time t) = 0;
+
+ private:
+  StreamingCore* core_;
+  std::vector<std::shared_ptr<DStreamNodeBase>> parents_;
+  std::string name_;
+  int id_ = 0;
+  Duration remember_{0};
+  Time zero_time_{0};
+};
+
+template <class T>
+class DStreamNode : public DStreamNodeBase {
+ public:
+  using DStreamNodeBase::DStreamNodeBase;
+  using value_type = T;
+
+  /// The RDD of batch `t`, computed once and remembered; nothing if `t` is not a valid time
+  /// for this stream.
+  std::optional<RddPtr<T>> getOrCompute(Time t) {
+    std::lock_guard lock(mu_);
+    if (auto it = generated_.find(t); it != generated_.end()) return it->second;
+    if (!isTimeValid(t)) return std::nullopt;
+    auto rdd = compute(t);
+    generated_.emplace(t, rdd);
+    return rdd;
+  }
+
+  /// The remembered RDDs with times in `[from, to]` (Spark's `slice`).
+  std::vector<RddPtr<T>> slice(Time from, Time to) {
+    std::vector<RddPtr<T>> out;
+    for (Time t = from; t <= to; t = t + slideDuration()) {
+      if (auto r = getOrCompute(t)) out.push_back(*r);
+    }
+    return out;
+  }
+
+ protected:
+  virtual std::optional<RddPtr<T>> compute(Time t) = 0;
+
+  void clearOlderThan(Time t) override {
+    std::lock_guard lock(mu_);
+    generated_.erase(generated_.begin(), generated_.upper_bound(t));
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<Time, std::optional<RddPtr<T>>> generated_;
+};
+
+template <class T>
+using DStreamPtr = std::shared_ptr<DStreamNode<T>>;
+
+/// A node computed from one parent by `f(parent RDD, time) -> RDD`.
+template <class T, class U, class F>
+class TransformedNode final : public DStreamNode<U> {
+ public:
+  TransformedNode(DStreamPtr<T> parent, F f, std::string name)
+      : DStreamNode<U>(&parent->core(), {parent}, std::move(name)),
+        parent_(std::move(parent)),
+        f_(std::move(f)) {}
+
+ protected:
+  std::optional<RddPtr<U>> compute(Time t) override {
+    auto rdd = parent_->getOrCompute(t);
+    if (!rdd) return std::nullopt;
+    return f_(*rdd, t);
+  }
+
+ private:
+  DStreamPtr<T> parent_;
+  F f_;
+};
+
+/// A node computed from the same batch of several streams of one type (union, transform).
+template <class T, class U, class F>
+class MultiTransformedNode final : public DStreamNode<U> {
+ public:
+  MultiTransformedNode(StreamingCore* core, std::vector<DStreamPtr<T>> parents, F f,
+                       std::string name)
+      : DStreamNode<U>(core, {parents.begin(), parents.end()}, std::move(name)),
+        parents_(std::move(parents)),
+        f_(std::move(f)) {
+    for (const auto& p : parents_) {
+      if (p->slideDuration() != parents_.front()->slideDuration()) {
+        throw UsageError(this->name() + ": all streams must have the same slide duration, got " +
+                         parents_.front()->slideDuration().toString() + " and " +
+                         p->slideDuration().toString());
+      }
+    }
+  }
+
+ protected:
+  std::optional<RddPtr<U>> compute(Time t) override {
+    std::vector<RddPtr<T>> rdds;
+    for (const auto& p : parents_) {
+      auto r = p->getOrCompute(t);
+      if (!r) return std::nullopt;
+      rdds.push_back(*r);
+    }
+    return f_(rdds, t);
+  }
+
+ private:
+  std::vector<DStreamPtr<T>> parents_;
+  F f_;
+};
+
+/// A node computed from the same batch of two streams of different types (transformWith).
+template <class T, class V, class U, class F>
+class BinaryTransformedNode final : public DStreamNode<U> {
+ public:
+  BinaryTransformedNode(DStreamPtr<T> a, DStreamPtr<V> b, F f, std::string name)
+      : DStreamNode<U>(&a->core(), {a, b}, std::move(name)),
+        a_(std::move(a)),
+        b_(std::move(b)),
+        f_(std::move(f)) {
+    if (a_->slideDuration() != b_->slideDuration()) {
+      throw UsageError(this->name() + ": both streams must have the same slide duration, got " +
+                       a_->slideDuration().toString() + " and " + b_->slideDuration().toString());
+    }
+  }
+
+ protected:
+  std::optional<RddPtr<U>> compute(Time t) override {
+    auto ra = a_->getOrCompute(t);
+    auto rb = b_->getOrCompute(t);
+    if (!ra || !rb) return std::nullopt;
+    return f_(*ra, *rb, t);
+  }
+
+ private:
+  DStreamPtr<T> a_;
+  DStreamPtr<V> b_;
+  F f_;
+};
+
+/// An output operation: runs `f(rdd, time)` as the batch's job.
+template <class T, class F>
+class ForEachNode final : public DStreamNode<T>, public OutputNode {
+ public:
+  ForEachNode(DStreamPtr<T> parent, F f, std::string description)
+      : DStreamNode<T>(&parent->core(), {parent}, "foreachRDD"),
+        parent_(std::move(parent)),
+        f_(std::move(f)),
+        description_(std::move(description)) {}
+
+  std::optional<Job> generateJob(Time t) override {
+    auto rdd = parent_->getOrCompute(t);
+    if (!rdd) return std::nullopt;
+    Job job;
+    job.time = t;
+    job.description = description_;
+    job.run = [this, rdd = *rdd, t] {
+      f_(rdd, t);
+    };
+    return job;
+  }
+  DStreamNodeBase& node() override { return *this; }
+
+ protected:
+  std::optional<RddPtr<T>> compute(Time) override { return std::nullopt; }
+
+ private:
+  DStreamPtr<T> parent_;
+  F f_;
+  std::string description_;
+};
+
+}  // namespace ember::detail

@@ -1,0 +1,99 @@
+#pragma once
+/// The engine behind a `StreamingContext`: the DStream graph, the job generator and
+/// scheduler, the receiver tracker. Engine-internal; DStream templates call into it.
+
+#include <ember/clock.hpp>
+#include <ember/conf.hpp>
+#include <ember/internal/runtime.hpp>
+#include <ember/time.hpp>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ember {
+class ReceiverBase;
+}
+
+namespace ember::detail {
+
+class DStreamNodeBase;
+class ReceiverTracker;
+
+/// One output operation's work for one batch.
+struct Job {
+  Time time;
+  int output_op_id = 0;
+  std::string description;  // e.g. "print at word_count.cpp:42"
+  std::function<void()> run;
+};
+
+/// What the core needs from an output DStream.
+class OutputNode {
+ public:
+  virtual ~OutputNode() = default;
+  virtual std::optional<Job> generateJob(Time t) = 0;
+  virtual DStreamNodeBase& node() = 0;
+};
+
+/// What the core needs from an input DStream.
+class InputNode {
+ public:
+  virtual ~InputNode() = default;
+  virtual void startInput() {}
+  virtual void stopInput() {}
+  virtual DStreamNodeBase& node() = 0;
+};
+
+/// Per-batch record counts of each input stream (for `count`-free reporting, the UI later).
+struct BatchInput {
+  int64_t records = 0;
+};
+
+enum class ContextState { kInitialized, kActive, kStopped };
+
+class StreamingCore {
+ public:
+  StreamingCore(const Conf& conf, Duration batch_duration);
+  ~StreamingCore();
+  StreamingCore(const StreamingCore&) = delete;
+  StreamingCore& operator=(const StreamingCore&) = delete;
+
+  const Conf& conf() const { return conf_; }
+  Duration batchDuration() const { return batch_duration_; }
+  const std::shared_ptr<Runtime>& runtime() const { return runtime_; }
+  Clock& clock() { return *clock_; }
+  ContextState state() const;
+
+  /// Graph building; every call throws `UsageError` once the context has started.
+  int registerNode(DStreamNodeBase* node);
+  void addInput(std::shared_ptr<InputNode> input);
+  int addOutput(std::shared_ptr<OutputNode> output);
+  void checkNotStarted(const std::string& what) const;
+  ReceiverTracker& receiverTracker() { return *receiver_tracker_; }
+
+  void remember(Duration d);
+  void reportInput(Time batch, int stream_id, int64_t records);
+
+  void start();
+  void stop(bool graceful);
+  void awaitTermination();
+  bool awaitTerminationOrTimeout(int64_t timeout_ms);
+  /// From engine threads: records the first error and stops the context from another thread.
+  void reportError(std::exception_ptr error);
+
+ private:
+  struct Impl;
+  void stopNow(bool graceful);
+  Conf conf_;
+  Duration batch_duration_;
+  bool unpersist_ = true;
+  std::shared_ptr<Runtime> runtime_;
+  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<ReceiverTracker> receiver_tracker_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ember::detail

@@ -1,0 +1,236 @@
+#pragma once
+/// Custom receivers, as in Spark (`Receiver[T]`):
+///
+///   class LineReceiver : public ember::Receiver<std::string> {
+///    public:
+///     void onStart() override { thread_ = std::thread([this] { receive(); }); }
+///     void onStop() override { if (thread_.joinable()) thread_.join(); }
+///    private:
+///     void receive() {
+///       while (!isStopped()) {
+///         ... read a line; on a broken connection: restart("connection lost"); return;
+///         store(line);
+///       }
+///     }
+///     std::thread thread_;
+///   };
+///   auto lines = ssc.receiverStream(std::make_shared<LineReceiver>());
+///
+/// `onStart` must not block: start a thread there. That thread loops while `!isStopped()`.
+/// `store(item)` buffers the item into the current block (cut every
+/// `ember.streaming.blockInterval`, rate-limited by `ember.streaming.receiver.maxRate`):
+/// an unreliable receiver. `store(std::vector<T>)` stores a whole block and returns only
+/// once it is stored: acknowledge the source after it returns for a reliable receiver.
+/// `restart` runs `onStop`, waits `ember.streaming.receiverRestartDelay`, then `onStart`,
+/// on another thread. All methods are thread-safe.
+
+#include <atomic>
+#include <ember/error.hpp>
+#include <ember/internal/rdd_node.hpp>
+#include <ember/time.hpp>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ember {
+
+namespace detail {
+class ReceiverSupervisor;
+class RateLimiter;
+
+/// Where a receiver's blocks go (the receiver tracker). Thread-safe.
+class BlockSink {
+ public:
+  virtual ~BlockSink() = default;
+  virtual void addBlock(int stream_id, std::shared_ptr<const void> block, size_t records) = 0;
+};
+
+/// Type-independent part of a block generator, driven by the tracker's interval timer.
+class BlockGeneratorBase {
+ public:
+  virtual ~BlockGeneratorBase() = default;
+  /// Turns what was stored since the last cut into a block and hands it to the sink.
+  virtual void cut() = 0;
+  /// Records stored so far (for tests and the UI).
+  virtual uint64_t recordsStored() const = 0;
+  virtual void close() = 0;
+};
+
+/// Blocks until `n` records may pass under `ember.streaming.receiver.maxRate`.
+void rateLimiterAcquire(RateLimiter* limiter, size_t n);
+}  // namespace detail
+
+/// Untyped part of a receiver: lifecycle and error reporting.
+class ReceiverBase {
+ public:
+  ReceiverBase() = default;
+  virtual ~ReceiverBase() = default;
+  ReceiverBase(const ReceiverBase&) = delete;
+  ReceiverBase& operator=(const ReceiverBase&) = delete;
+
+  /// Starts receiving: must return quickly (start a thread).
+  virtual void onStart() = 0;
+  /// Stops receiving: called on stop and before a restart; let the threads end.
+  virtual void onStop() = 0;
+  /// A name for logs and the UI.
+  virtual std::string name() const { return "Receiver"; }
+
+  /// Restarts the receiver asynchronously after `ember.streaming.receiverRestartDelay`
+  /// (or `delay`), logging `message` (and `error`).
+  void restart(const std::string& message);
+  void restart(const std::string& message, Duration delay);
+  void restart(const std::string& message, std::exception_ptr error);
+  /// Reports a problem without stopping the receiver.
+  void reportError(const std::string& message, std::exception_ptr error = nullptr);
+  /// Stops this receiver for good (the stream continues with empty batches).
+  void stop(const std::string& message);
+
+  bool isStarted() const;
+  bool isStopped() const;
+  /// The id of the input stream this receiver feeds.
+  int streamId() const;
+
+ protected:
+  detail::ReceiverSupervisor* supervisor() const { return supervisor_; }
+
+ private:
+  friend class detail::ReceiverSupervisor;
+  detail::ReceiverSupervisor* supervisor_ = nullptr;  // set while the context runs
+};
+
+namespace detail {
+template <class T>
+class BlockGenerator;
+}
+
+template <class T>
+class Receiver : public ReceiverBase {
+ public:
+  using value_type = T;
+
+  /// Buffers one record into the current block (unreliable; rate-limited).
+  void store(T item);
+  /// Like `store(item)` for each element, with one lock and one rate-limit wait.
+  void storeMany(std::vector<T>& items);
+  /// Stores `items` as one block and returns once it is stored (reliable).
+  void store(std::vector<T> items);
+
+ private:
+  template <class>
+  friend class detail::BlockGenerator;
+  detail::BlockGenerator<T>& generator() const;
+  std::atomic<detail::BlockGenerator<T>*> generator_{nullptr};
+};
+
+namespace detail {
+
+/// Collects a receiver's records and cuts them into blocks. Thread-safe.
+template <class T>
+class BlockGenerator final : public BlockGeneratorBase {
+ public:
+  BlockGenerator(Receiver<T>& receiver, int stream_id, BlockSink& sink, RateLimiter* limiter)
+      : receiver_(receiver), stream_id_(stream_id), sink_(sink), limiter_(limiter) {
+    receiver_.generator_.store(this);
+  }
+  ~BlockGenerator() override { receiver_.generator_.store(nullptr); }
+
+  void add(T&& item) {
+    if (closed()) return;
+    rateLimiterAcquire(limiter_, 1);
+    std::lock_guard lock(mu_);
+    current_.push_back(std::move(item));
+    stored_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void addMany(std::vector<T>& items) {
+    if (items.empty() || closed()) return;
+    size_t n = items.size();
+    rateLimiterAcquire(limiter_, n);
+    std::lock_guard lock(mu_);
+    if (current_.empty()) {
+      current_.swap(items);
+    } else {
+      current_.insert(current_.end(), std::make_move_iterator(items.begin()),
+                      std::make_move_iterator(items.end()));
+    }
+    stored_.fetch_add(n, std::memory_order_relaxed);
+    items.clear();
+  }
+  void addBlock(std::vector<T>&& items) {
+    if (closed()) {
+      throw UsageError("Receiver '" + receiver_.name() +
+                       "': store(block) after the receiver stopped; the block was not stored");
+    }
+    rateLimiterAcquire(limiter_, items.size());
+    std::lock_guard lock(cut_mu_);
+    cutLocked();  // keep order: records stored earlier go first
+    size_t n = items.size();
+    stored_.fetch_add(n, std::memory_order_relaxed);
+    push(std::move(items));
+  }
+  void cut() override {
+    std::lock_guard lock(cut_mu_);
+    cutLocked();
+  }
+  uint64_t recordsStored() const override { return stored_.load(std::memory_order_relaxed); }
+  /// After `close()`, records stored by lingering receiver threads are dropped (and a
+  /// whole-block store throws, so a reliable receiver does not acknowledge it).
+  void close() override { closed_.store(true); }
+
+ private:
+  bool closed() const { return closed_.load(std::memory_order_relaxed); }
+  void cutLocked() {
+    std::vector<T> taken;
+    {
+      std::lock_guard lock(mu_);
+      taken.swap(current_);
+    }
+    if (!taken.empty()) push(std::move(taken));
+  }
+  void push(std::vector<T>&& records) {
+    size_t n = records.size();
+    auto block = std::make_shared<Block<T>>();
+    block->records = std::move(records);
+    sink_.addBlock(stream_id_, std::move(block), n);
+  }
+
+  Receiver<T>& receiver_;
+  int stream_id_;
+  BlockSink& sink_;
+  RateLimiter* limiter_;
+  std::mutex cut_mu_;  // orders cuts and whole-block stores
+  std::mutex mu_;      // guards current_
+  std::vector<T> current_;
+  std::atomic<uint64_t> stored_{0};
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace detail
+
+template <class T>
+detail::BlockGenerator<T>& Receiver<T>::generator() const {
+  auto* g = generator_.load();
+  if (g == nullptr) {
+    throw UsageError("Receiver '" + name() + "': store() called while the receiver is not running");
+  }
+  return *g;
+}
+
+template <class T>
+void Receiver<T>::store(T item) {
+  generator().add(std::move(item));
+}
+
+template <class T>
+void Receiver<T>::storeMany(std::vector<T>& items) {
+  generator().addMany(items);
+}
+
+template <class T>
+void Receiver<T>::store(std::vector<T> items) {
+  generator().addBlock(std::move(items));
+}
+
+}  // namespace ember

@@ -1,0 +1,212 @@
+#pragma once
+/// `StreamingContext`: the entry point of a streaming job, as in Spark Streaming.
+///
+///   int main(int argc, char** argv) {
+///     auto conf = ember::Conf::fromArgs(argc, argv).setAppName("NetworkWordCount");
+///     ember::StreamingContext ssc(conf, ember::Seconds(1));
+///     auto lines = ssc.socketTextStream("localhost", 9999);
+///     lines.flatMap([](std::string_view l) { return ember::split(l, ' '); })
+///          .map([](std::string_view w) { return std::pair(w, 1); })
+///          .reduceByKey(std::plus<>())
+///          .print();
+///     ssc.start();
+///     ssc.awaitTermination();   // until Ctrl-C, stop(), or a batch fails (rethrown here)
+///   }
+///
+/// Build the graph (sources, transformations, outputs) from one thread, then `start()`.
+/// `stop`, `awaitTermination*` and `clock().advance` are thread-safe. One context may be
+/// active per process at a time; a stopped context cannot be restarted.
+
+#include <ember/clock.hpp>
+#include <ember/conf.hpp>
+#include <ember/dstream.hpp>
+#include <ember/internal/input_nodes.hpp>
+#include <ember/internal/socket_source.hpp>
+#include <ember/internal/streaming_core.hpp>
+#include <ember/rdd.hpp>
+#include <ember/receiver.hpp>
+#include <ember/time.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace ember {
+
+enum class StreamingContextState { kInitialized, kActive, kStopped };
+
+class StreamingContext {
+ public:
+  /// `batchInterval`: the time between batches (Spark's `batchDuration`).
+  StreamingContext(const Conf& conf, Duration batchInterval);
+  /// Stops the context (not gracefully) if it is still running.
+  ~StreamingContext();
+  StreamingContext(const StreamingContext&) = delete;
+  StreamingContext& operator=(const StreamingContext&) = delete;
+
+  // ---- sources -------------------------------------------------------------------------
+
+  /// Lines of text (split on '\n', a trailing '\r' removed, bytes kept as they are) from a
+  /// TCP server. Reconnects after `ember.streaming.receiverRestartDelay` when the
+  /// connection cannot be made or is lost.
+  DStream<std::string> socketTextStream(const std::string& host, int port);
+
+  /// Records sent by a TCP server as frames of pre-encoded blocks: a 4-byte big-endian
+  /// length, then `ember::encode(std::vector<T>)` of that many bytes. Each frame is stored
+  /// as one block (Spark's `rawSocketStream`).
+  template <class T>
+  DStream<T> rawSocketStream(const std::string& host, int port);
+
+  /// Lines of the files that appear in `directory` after the start (moved in atomically,
+  /// or written and closed), each file exactly once. Names starting with '.' or '_' are
+  /// ignored. A missing directory is waited for; an unreadable file is retried each batch.
+  DStream<std::string> textFileStream(const std::string& directory);
+
+  /// One RDD per batch from `queue` (or all queued RDDs at once); `defaultRDD` (or an empty
+  /// RDD) when the queue is empty.
+  template <class T>
+  DStream<T> queueStream(std::shared_ptr<RddQueue<T>> queue, bool oneAtATime = true,
+                         std::optional<RDD<T>> defaultRDD = std::nullopt);
+  template <class T>
+  DStream<T> queueStream(std::shared_ptr<RddQueue<T>> queue, bool oneAtATime, RDD<T> defaultRDD) {
+    return queueStream(std::move(queue), oneAtATime, std::optional<RDD<T>>(std::move(defaultRDD)));
+  }
+
+  /// Records from a custom receiver (see `Receiver<T>`).
+  template <class R>
+  requires std::is_base_of_v<Receiver<typename R::value_type>, R> DStream<typename R::value_type>
+  receiverStream(std::shared_ptr<R> receiver);
+
+  /// A built-in generator: `recordsPerSecond` records per second of batch time, record `i`
+  /// being `f(i)` for `i = 0, 1, 2, ...`, generated inside the tasks over `numPartitions`
+  /// partitions (0 = default parallelism). Deterministic and replayable.
+  template <class F>
+  auto generatorStream(int64_t recordsPerSecond, F f, int numPartitions = 0);
+
+  // ---- RDDs and graph operations ------------------------------------------------------
+
+  /// An RDD of `data`, sliced into `numSlices` partitions (0 = default parallelism).
+  template <class T>
+  RDD<T> parallelize(std::vector<T> data, int numSlices = 0) const;
+  template <class T>
+  RDD<T> emptyRDD() const {
+    return RDD<T>(std::make_shared<detail::EmptyRdd<T>>(core_->runtime()));
+  }
+
+  /// Spark's `union(streams)`.
+  template <class T>
+  DStream<T> union_(const std::vector<DStream<T>>& streams);
+
+  /// Spark's `transform(streams, f)`: `f(std::vector<RDD<T>>, Time) -> RDD<U>` per batch.
+  template <class T, class F>
+  auto transform(const std::vector<DStream<T>>& streams, F f);
+
+  /// Keeps every stream's RDDs for at least `duration` (for `DStream::slice`).
+  void remember(Duration duration) { core_->remember(duration); }
+
+  // ---- lifecycle -----------------------------------------------------------------------
+
+  void start() { core_->start(); }
+  /// Stops receiving and processing. With `stopGracefully`, waits until all received data
+  /// has been processed (at most `ember.streaming.gracefulStopTimeout`).
+  void stop(bool stopGracefully = false) { core_->stop(stopGracefully); }
+  /// Spark's two-argument form; there is no separate SparkContext to stop.
+  void stop(bool /*stopSparkContext*/, bool stopGracefully) { core_->stop(stopGracefully); }
+  /// Blocks until the context stops; rethrows the error that stopped it (a failed batch).
+  void awaitTermination() { core_->awaitTermination(); }
+  /// As `awaitTermination`, for at most `timeoutMs`; returns whether the context stopped.
+  bool awaitTerminationOrTimeout(int64_t timeoutMs) {
+    return core_->awaitTerminationOrTimeout(timeoutMs);
+  }
+  StreamingContextState getState() const;
+
+  /// The clock driving batches; `clock().advance(d)` with `ember.streaming.clock=manual`.
+  Clock& clock() { return core_->clock(); }
+  const Conf& conf() const { return core_->conf(); }
+  Duration batchDuration() const { return core_->batchDuration(); }
+  /// Records stored so far by the receiver of `stream` (tests wait on this).
+  template <class T>
+  uint64_t receivedRecords(const DStream<T>& stream) {
+    return core_->receiverTracker().recordsStored(stream.node()->id());
+  }
+
+ private:
+  std::unique_ptr<detail::StreamingCore> core_;
+};
+
+// ---- template definitions ----------------------------------------------------------------
+
+template <class T>
+DStream<T> StreamingContext::queueStream(std::shared_ptr<RddQueue<T>> queue, bool oneAtATime,
+                                         std::optional<RDD<T>> defaultRDD) {
+  auto node = std::make_shared<detail::QueueInputNode<T>>(core_.get(), std::move(queue), oneAtATime,
+                                                          std::move(defaultRDD));
+  core_->addInput(node);
+  return DStream<T>(node);
+}
+
+template <class R>
+requires std::is_base_of_v<Receiver<typename R::value_type>, R> DStream<typename R::value_type>
+StreamingContext::receiverStream(std::shared_ptr<R> receiver) {
+  using T = typename R::value_type;
+  auto node = std::make_shared<detail::ReceiverInputNode<T>>(
+      core_.get(), std::static_pointer_cast<Receiver<T>>(std::move(receiver)));
+  core_->addInput(node);
+  return DStream<T>(node);
+}
+
+template <class F>
+auto StreamingContext::generatorStream(int64_t recordsPerSecond, F f, int numPartitions) {
+  using T = std::decay_t<std::invoke_result_t<const F&, int64_t>>;
+  if (recordsPerSecond < 0) {
+    throw UsageError("generatorStream: recordsPerSecond must be >= 0, got " +
+                     std::to_string(recordsPerSecond));
+  }
+  size_t parts = numPartitions > 0 ? static_cast<size_t>(numPartitions)
+                                   : static_cast<size_t>(core_->runtime()->defaultParallelism());
+  auto node = std::make_shared<detail::GeneratorInputNode<T, F>>(core_.get(), recordsPerSecond,
+                                                                 parts, std::move(f));
+  core_->addInput(node);
+  return DStream<T>(node);
+}
+
+template <class T>
+RDD<T> StreamingContext::parallelize(std::vector<T> data, int numSlices) const {
+  size_t slices = numSlices > 0 ? static_cast<size_t>(numSlices)
+                                : static_cast<size_t>(core_->runtime()->defaultParallelism());
+  return RDD<T>(std::make_shared<detail::ParallelCollectionRdd<T>>(core_->runtime(),
+                                                                   std::move(data), slices));
+}
+
+template <class T>
+DStream<T> StreamingContext::union_(const std::vector<DStream<T>>& streams) {
+  if (streams.empty()) throw UsageError("union: needs at least one stream");
+  return transform(streams, [](const std::vector<RDD<T>>& rdds, Time) {
+    RDD<T> out = rdds.front();
+    for (size_t i = 1; i < rdds.size(); ++i) out = out.union_(rdds[i]);
+    return out;
+  });
+}
+
+template <class T, class F>
+auto StreamingContext::transform(const std::vector<DStream<T>>& streams, F f) {
+  using U = typename std::invoke_result_t<const F&, const std::vector<RDD<T>>&, Time>::value_type;
+  if (streams.empty()) throw UsageError("transform: needs at least one stream");
+  std::vector<detail::DStreamPtr<T>> nodes;
+  for (const auto& s : streams) nodes.push_back(s.node());
+  auto g = [f = std::move(f)](const std::vector<detail::RddPtr<T>>& rdds, Time t) {
+    std::vector<RDD<T>> wrapped;
+    for (const auto& r : rdds) wrapped.emplace_back(r);
+    return f(wrapped, t).node();
+  };
+  return DStream<U>(std::make_shared<detail::MultiTransformedNode<T, U, decltype(g)>>(
+      core_.get(), std::move(nodes), std::move(g), "transform"));
+}
+
+template <class T>
+DStream<T> StreamingContext::rawSocketStream(const std::string& host, int port) {
+  return receiverStream(std::make_shared<detail::RawSocketReceiver<T>>(host, port));
+}
+
+}  // namespace ember

@@ -1,0 +1,156 @@
+/// The registry of configuration keys: the one place a key, its Spark alias, default, type
+/// and meaning are written down. Validation, environment variables, suggestions for
+/// misspelt keys and the check of docs/configuration.md all read it, so adding a key here
+/// (and a row in the document, which the test demands) is all a new key needs.
+
+#include <cstdint>
+#include <ember/conf.hpp>
+#include <limits>
+#include <vector>
+
+namespace ember {
+namespace {
+
+/// Counts (threads, partitions, queue slots) are read into an `int`.
+constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
+
+std::vector<ConfKey> makeKeys() {
+  return {
+      // ---- application ------------------------------------------------------------------
+      {.key = "ember.master",
+       .spark_alias = "spark.master",
+       .default_value = "local[*]",
+       .type = ConfType::kMaster,
+       .accepted = "local, local[N], local[*], local[N,F] or local[*,F] with N >= 1 and F >= 1 "
+                   "(Ember runs in one process)",
+       .doc = "Where the job runs: local[N] uses N worker threads, local[*] one per core; F is "
+              "the number of attempts of a task (overrides ember.task.maxFailures)."},
+      {.key = "ember.app.name",
+       .spark_alias = "spark.app.name",
+       .default_value = "Ember",
+       .type = ConfType::kString,
+       .accepted = "any text",
+       .doc = "Name of the application, shown in logs and the web UI."},
+      {.key = "ember.default.parallelism",
+       .spark_alias = "spark.default.parallelism",
+       .default_value = "",
+       .type = ConfType::kInt,
+       .accepted = "an integer >= 1",
+       .doc = "Number of partitions of shuffles (reduceByKey, join, ...) when the operation "
+              "is not given one. Unset: the number of local threads of ember.master.",
+       .min_value = 1,
+       .max_value = kIntMax},
+      {.key = "ember.task.maxFailures",
+       .spark_alias = "spark.task.maxFailures",
+       .default_value = "4",
+       .type = ConfType::kInt,
+       .accepted = "an integer >= 1",
+       .doc = "Attempts of a task before its batch fails (1 = no retry). local[N,F] overrides "
+              "it with F.",
+       .min_value = 1,
+       .max_value = kIntMax},
+      {.key = "ember.log.level",
+       .spark_alias = "spark.log.level",
+       .default_value = "info",
+       .type = ConfType::kLogLevel,
+       .accepted = "one of trace, debug, info, warn, error, off (any case)",
+       .doc = "Minimum level of messages written to stderr. Its environment variable, "
+              "EMBER_LOG_LEVEL, also sets the level of messages logged before the "
+              "configuration is read."},
+      // ---- streaming --------------------------------------------------------------------
+      {.key = "ember.streaming.blockInterval",
+       .spark_alias = "spark.streaming.blockInterval",
+       .default_value = "200ms",
+       .type = ConfType::kDuration,
+       .accepted = "a duration such as 200ms, 2s or 1m (greater than 0; a bare number is "
+                   "milliseconds)",
+       .doc = "Interval at which a receiver cuts the records it received into a block; each "
+              "block is one partition of the batch. Spark advises at least 50ms.",
+       .min_value = 1},
+      {.key = "ember.streaming.receiver.maxRate",
+       .spark_alias = "spark.streaming.receiver.maxRate",
+       .default_value = "0",
+       .type = ConfType::kInt,
+       .accepted = "an integer number of records per second (0 or less means unlimited)",
+       .doc = "Maximum number of records per second each receiver stores. 0 or a negative "
+              "value means unlimited, as in Spark."},
+      {.key = "ember.streaming.stopGracefullyOnShutdown",
+       .spark_alias = "spark.streaming.stopGracefullyOnShutdown",
+       .default_value = "false",
+       .type = ConfType::kBool,
+       .accepted = "true or false",
+       .doc = "On SIGINT or SIGTERM, stop gracefully (finish the data already received) "
+              "instead of at once."},
+      {.key = "ember.streaming.gracefulStopTimeout",
+       .spark_alias = "spark.streaming.gracefulStopTimeout",
+       .default_value = "",
+       .type = ConfType::kDuration,
+       .accepted = "a duration such as 200ms, 2s or 1m (0 or more; a bare number is "
+                   "milliseconds)",
+       .doc = "Longest a graceful stop waits for received data to be processed. Unset: 10 "
+              "batch intervals, as Spark.",
+       .min_value = 0},
+      {.key = "ember.streaming.concurrentJobs",
+       .spark_alias = "spark.streaming.concurrentJobs",
+       .default_value = "1",
+       .type = ConfType::kInt,
+       .accepted = "an integer >= 1",
+       .doc = "Number of output jobs run at the same time. Above 1, batches and output "
+              "operations may complete out of order.",
+       .min_value = 1,
+       .max_value = kIntMax},
+      {.key = "ember.streaming.clock",
+       .spark_alias = "spark.streaming.clock",
+       .default_value = "system",
+       .type = ConfType::kEnum,
+       .accepted = "system or manual",
+       .doc = "Clock that drives batches: system (wall clock) or manual (a test advances "
+              "it, so batches run without waiting).",
+       .choices = "system|manual"},
+      {.key = "ember.streaming.receiverRestartDelay",
+       .spark_alias = "spark.streaming.receiverRestartDelay",
+       .default_value = "2000ms",
+       .type = ConfType::kDuration,
+       .accepted = "a duration such as 200ms, 2s or 1m (0 or more; a bare number is "
+                   "milliseconds)",
+       .doc = "Delay before a receiver that failed or asked to restart is started again.",
+       .min_value = 0},
+      {.key = "ember.streaming.unpersist",
+       .spark_alias = "spark.streaming.unpersist",
+       .default_value = "true",
+       .type = ConfType::kBool,
+       .accepted = "true or false",
+       .doc = "Drop the data of generated and received batches once no window or output "
+              "needs it. false keeps it until the context stops (more memory)."},
+      {.key = "ember.streaming.socket.maxLineLength",
+       .spark_alias = "",
+       .default_value = "64m",
+       .type = ConfType::kSize,
+       .accepted = "a size such as 512k, 64m or 1g (at least 1 byte; a bare number is bytes)",
+       .doc = "Longest line a socket text stream buffers. A longer line is delivered in pieces "
+              "of this size, with a warning, so a peer that never sends a newline cannot "
+              "exhaust memory.",
+       .min_value = 1},
+  };
+}
+
+}  // namespace
+
+const std::vector<ConfKey>& Conf::knownKeys() {
+  static const std::vector<ConfKey> keys = makeKeys();
+  return keys;
+}
+
+const ConfKey* Conf::findKey(std::string_view key_or_alias) {
+  if (key_or_alias.empty()) {
+    return nullptr;
+  }
+  for (const ConfKey& key : knownKeys()) {
+    if (key.key == key_or_alias || key.spark_alias == key_or_alias) {
+      return &key;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace ember

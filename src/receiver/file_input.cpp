@@ -1,0 +1,173 @@
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ember/internal/file_input.hpp>
+#include <ember/logging.hpp>
+
+namespace ember::detail {
+namespace {
+
+constexpr const char* kLog = "FileInputDStream";
+
+struct Candidate {
+  std::string name;
+  uint64_t inode;
+  int64_t mtime_ns;
+};
+
+bool ignoredName(const std::string& name) {
+  return name.empty() || name[0] == '.' || name[0] == '_' || name.ends_with("._COPYING_");
+}
+
+int64_t mtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+/// Lists regular files (following symlinks) that are not hidden; nullopt if the directory
+/// cannot be listed.
+std::optional<std::vector<Candidate>> listFiles(const std::string& dir, std::string& error) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    error = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::vector<Candidate> out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (ignoredName(name)) continue;
+    struct stat st;
+    if (::stat((dir + "/" + name).c_str(), &st) != 0) {
+      // A dangling symlink or a file that just vanished: report it as unreadable later.
+      out.push_back({name, 0, 0});
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) continue;
+    out.push_back({name, static_cast<uint64_t>(st.st_ino), mtimeNs(st)});
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
+    return std::tie(a.mtime_ns, a.name) < std::tie(b.mtime_ns, b.name);
+  });
+  return out;
+}
+
+enum class ReadResult { kRead, kBusy, kFailed };
+
+/// Reads a whole file unless another process has it open for writing (a Linux read lease
+/// cannot be taken then), in which case it is left for a later batch.
+ReadResult readWholeFile(const std::string& path, std::string& out, std::string& error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return ReadResult::kFailed;
+  }
+  bool leased = ::fcntl(fd, F_SETLEASE, F_RDLCK) == 0;
+  if (!leased && errno == EAGAIN) {
+    ::close(fd);
+    return ReadResult::kBusy;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) == 0) out.reserve(static_cast<size_t>(st.st_size));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error = std::strerror(errno);
+      if (leased) ::fcntl(fd, F_SETLEASE, F_UNLCK);
+      ::close(fd);
+      return ReadResult::kFailed;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  if (leased) ::fcntl(fd, F_SETLEASE, F_UNLCK);
+  ::close(fd);
+  return ReadResult::kRead;
+}
+
+std::vector<std::string> splitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    size_t end = nl == std::string::npos ? text.size() : nl;
+    size_t len = end - start;
+    if (len > 0 && text[end - 1] == '\r') --len;
+    lines.emplace_back(text, start, len);
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return lines;
+}
+
+}  // namespace
+
+FileInputNode::FileInputNode(StreamingCore* core, std::string directory)
+    : DStreamNode<std::string>(core, {}, "textFileStream " + directory),
+      directory_(std::move(directory)) {}
+
+void FileInputNode::startInput() {
+  std::string error;
+  if (auto files = listFiles(directory_, error)) {
+    for (const auto& f : *files) seen_.insert({f.name, f.inode, f.mtime_ns});
+  }
+}
+
+std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
+  std::vector<std::shared_ptr<const Block<std::string>>> blocks;
+  int64_t records = 0;
+  std::string error;
+  auto files = listFiles(directory_, error);
+  if (!files) {
+    if (!warned_missing_dir_) {
+      logWarn(kLog, "Cannot list directory '" + directory_ + "': " + error +
+                        "; textFileStream will pick up files once it can");
+      warned_missing_dir_ = true;
+    }
+  } else {
+    if (warned_missing_dir_) logInfo(kLog, "Directory '" + directory_ + "' is readable now");
+    warned_missing_dir_ = false;
+    std::set<FileId> present;
+    for (const auto& f : *files) {
+      FileId id{f.name, f.inode, f.mtime_ns};
+      present.insert(id);
+      if (seen_.count(id) != 0) continue;
+      std::string path = directory_ + "/" + f.name;
+      std::string text;
+      switch (readWholeFile(path, text, error)) {
+        case ReadResult::kBusy:
+          logDebug(kLog,
+                   "File '" + path + "' is still being written; it will be read in a later batch");
+          continue;
+        case ReadResult::kFailed:
+          if (warned_.insert(id).second) {
+            logWarn(kLog, "Cannot read file '" + path + "': " + error +
+                              "; it will be retried every batch");
+          }
+          continue;
+        case ReadResult::kRead:
+          break;
+      }
+      auto block = std::make_shared<Block<std::string>>();
+      block->records = splitLines(text);
+      records += static_cast<int64_t>(block->records.size());
+      blocks.push_back(std::move(block));
+      seen_.insert(id);
+      warned_.erase(id);
+      logDebug(kLog, "Read " + path + " into batch " + t.toString());
+    }
+    // Forget files that are gone, so the sets stay as small as the directory.
+    std::erase_if(seen_, [&](const FileId& id) { return present.count(id) == 0; });
+    std::erase_if(warned_, [&](const FileId& id) { return present.count(id) == 0; });
+  }
+  core().reportInput(t, id(), records);
+  return std::make_shared<BlockRdd<std::string>>(core().runtime(), std::move(blocks), name());
+}
+
+}  // namespace ember::detail

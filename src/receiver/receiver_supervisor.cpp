@@ -1,0 +1,173 @@
+#include "receiver/receiver_supervisor.hpp"
+
+#include <ember/logging.hpp>
+
+namespace ember::detail {
+namespace {
+constexpr const char* kLog = "ReceiverSupervisor";
+
+std::string describe(const std::exception_ptr& e) {
+  if (!e) return "";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+}  // namespace
+
+ReceiverSupervisor::ReceiverSupervisor(std::shared_ptr<ReceiverBase> receiver, int stream_id,
+                                       Duration restart_delay)
+    : receiver_(std::move(receiver)), stream_id_(stream_id), restart_delay_(restart_delay) {
+  receiver_->supervisor_ = this;
+}
+
+ReceiverSupervisor::~ReceiverSupervisor() {
+  stop("context shut down");
+  std::thread stopper;
+  {
+    std::lock_guard lock(mu_);
+    stopper = std::move(stopper_);
+  }
+  if (stopper.joinable()) stopper.join();
+  receiver_->supervisor_ = nullptr;
+}
+
+std::string ReceiverSupervisor::name() const {
+  return receiver_->name() + " (stream " + std::to_string(stream_id_) + ")";
+}
+
+bool ReceiverSupervisor::isStarted() const {
+  std::lock_guard lock(mu_);
+  return state_ == State::kStarted;
+}
+
+bool ReceiverSupervisor::isStopped() const {
+  std::lock_guard lock(mu_);
+  return state_ != State::kStarted;
+}
+
+bool ReceiverSupervisor::startReceiver() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_for_good_) return true;
+    state_ = State::kStarted;
+  }
+  try {
+    receiver_->onStart();
+    logInfo(kLog, "Started receiver " + name());
+    return true;
+  } catch (...) {
+    logError(kLog,
+             "Receiver " + name() + " failed to start: " + describe(std::current_exception()));
+    return false;
+  }
+}
+
+void ReceiverSupervisor::stopReceiver(const std::string& reason) {
+  {
+    std::lock_guard lock(mu_);
+    if (state_ != State::kStarted) return;
+    state_ = State::kStopped;
+  }
+  try {
+    receiver_->onStop();
+  } catch (...) {
+    logError(kLog,
+             "Receiver " + name() + " failed in onStop: " + describe(std::current_exception()));
+  }
+  logInfo(kLog, "Stopped receiver " + name() + ": " + reason);
+}
+
+void ReceiverSupervisor::start() {
+  if (!startReceiver()) restart("onStart failed", std::nullopt, nullptr);
+}
+
+void ReceiverSupervisor::stop(const std::string& reason) {
+  std::thread restarter;
+  {
+    std::lock_guard lock(mu_);
+    stopped_for_good_ = true;
+    cv_.notify_all();
+    if (restarter_.joinable() && restarter_.get_id() != std::this_thread::get_id()) {
+      restarter = std::move(restarter_);
+    }
+  }
+  if (restarter.joinable()) restarter.join();
+  stopReceiver(reason);
+}
+
+void ReceiverSupervisor::restart(const std::string& message, std::optional<Duration> delay,
+                                 std::exception_ptr error) {
+  std::lock_guard lock(mu_);
+  if (stopped_for_good_ || restarting_) return;
+  restarting_ = true;
+  Duration wait = delay.value_or(restart_delay_);
+  std::string why = message + (error ? ": " + describe(error) : "");
+  if (restarter_.joinable()) {
+    // The previous restart has finished (restarting_ was false); reap its thread.
+    if (restarter_.get_id() == std::this_thread::get_id()) {
+      restarter_.detach();
+    } else {
+      restarter_.join();
+    }
+  }
+  restarter_ = std::thread([this, wait, why] {
+    logWarn(kLog, "Restarting receiver " + name() + " with delay " + wait.toString() + ": " + why);
+    for (;;) {
+      stopReceiver("restarting");
+      {
+        std::unique_lock wait_lock(mu_);
+        cv_.wait_for(wait_lock, wait.toChrono(), [&] { return stopped_for_good_; });
+        if (stopped_for_good_) break;
+      }
+      if (startReceiver()) break;
+      logWarn(kLog, "Restarting receiver " + name() + " again in " + wait.toString());
+    }
+    std::lock_guard done_lock(mu_);
+    restarting_ = false;
+  });
+}
+
+void ReceiverSupervisor::stopAsync(const std::string& reason) {
+  std::lock_guard lock(mu_);
+  if (stopper_.joinable() || stopped_for_good_) return;
+  // Stopping joins receiver threads in onStop: never on the receiver's own thread.
+  stopper_ = std::thread([this, reason] { stop(reason); });
+}
+
+void ReceiverSupervisor::reportError(const std::string& message, std::exception_ptr error) {
+  logWarn(kLog, "Receiver " + name() + " reported an error: " + message +
+                    (error ? ": " + describe(error) : ""));
+}
+
+}  // namespace ember::detail
+
+namespace ember {
+
+void ReceiverBase::restart(const std::string& message) {
+  if (supervisor_ != nullptr) supervisor_->restart(message, std::nullopt, nullptr);
+}
+void ReceiverBase::restart(const std::string& message, Duration delay) {
+  if (supervisor_ != nullptr) supervisor_->restart(message, delay, nullptr);
+}
+void ReceiverBase::restart(const std::string& message, std::exception_ptr error) {
+  if (supervisor_ != nullptr) supervisor_->restart(message, std::nullopt, std::move(error));
+}
+void ReceiverBase::reportError(const std::string& message, std::exception_ptr error) {
+  if (supervisor_ != nullptr) {
+    supervisor_->reportError(message, std::move(error));
+  } else {
+    logWarn("Receiver", name() + ": " + message);
+  }
+}
+void ReceiverBase::stop(const std::string& message) {
+  if (supervisor_ != nullptr) supervisor_->stopAsync(message);
+}
+bool ReceiverBase::isStarted() const { return supervisor_ != nullptr && supervisor_->isStarted(); }
+bool ReceiverBase::isStopped() const { return supervisor_ == nullptr || supervisor_->isStopped(); }
+int ReceiverBase::streamId() const { return supervisor_ != nullptr ? supervisor_->streamId() : -1; }
+
+}  // namespace ember

@@ -1,0 +1,54 @@
+#pragma once
+/// Supervises one receiver: starts it, restarts it after failures (asynchronously, after a
+/// delay), stops it. Thread-safe.
+
+#include <condition_variable>
+#include <ember/receiver.hpp>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace ember::detail {
+
+class ReceiverSupervisor {
+ public:
+  ReceiverSupervisor(std::shared_ptr<ReceiverBase> receiver, int stream_id, Duration restart_delay);
+  ~ReceiverSupervisor();
+  ReceiverSupervisor(const ReceiverSupervisor&) = delete;
+  ReceiverSupervisor& operator=(const ReceiverSupervisor&) = delete;
+
+  void start();
+  /// Stops for good: no restart happens afterwards.
+  void stop(const std::string& reason);
+  /// `stop` on a thread of the supervisor's own (for `Receiver::stop` from receiver threads).
+  void stopAsync(const std::string& reason);
+  void restart(const std::string& message, std::optional<Duration> delay, std::exception_ptr error);
+  void reportError(const std::string& message, std::exception_ptr error);
+
+  bool isStarted() const;
+  bool isStopped() const;
+  int streamId() const { return stream_id_; }
+  std::string name() const;
+  ReceiverBase& receiver() { return *receiver_; }
+
+ private:
+  enum class State { kInitialized, kStarted, kStopped };
+  bool startReceiver();  // calls onStart; false (and logs) if it threw
+  void stopReceiver(const std::string& reason);
+
+  std::shared_ptr<ReceiverBase> receiver_;
+  int stream_id_;
+  Duration restart_delay_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  State state_ = State::kInitialized;
+  bool stopped_for_good_ = false;
+  bool restarting_ = false;
+  std::thread restarter_;
+  std::thread stopper_;
+};
+
+}  // namespace ember::detail

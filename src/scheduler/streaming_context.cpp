@@ -1,0 +1,56 @@
+#include <cstdio>
+#include <ember/internal/file_input.hpp>
+#include <ember/streaming_context.hpp>
+#include <mutex>
+
+namespace ember {
+
+namespace detail {
+void printBatch(Time t, const std::vector<std::string>& rendered, size_t num) {
+  static std::mutex mu;
+  std::string out;
+  out += "-------------------------------------------\n";
+  out += "Time: " + t.toString() + "\n";
+  out += "-------------------------------------------\n";
+  for (size_t i = 0; i < rendered.size() && i < num; ++i) {
+    out += rendered[i];
+    out += '\n';
+  }
+  if (rendered.size() > num) out += "...\n";
+  out += '\n';
+  std::lock_guard lock(mu);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+}
+}  // namespace detail
+
+StreamingContext::StreamingContext(const Conf& conf, Duration batchInterval)
+    : core_(std::make_unique<detail::StreamingCore>(conf, batchInterval)) {}
+
+StreamingContext::~StreamingContext() = default;
+
+DStream<std::string> StreamingContext::socketTextStream(const std::string& host, int port) {
+  auto max_line =
+      static_cast<size_t>(core_->conf().getSizeBytes("ember.streaming.socket.maxLineLength"));
+  return receiverStream(std::make_shared<detail::LineSocketReceiver>(host, port, max_line));
+}
+
+DStream<std::string> StreamingContext::textFileStream(const std::string& directory) {
+  auto node = std::make_shared<detail::FileInputNode>(core_.get(), directory);
+  core_->addInput(node);
+  return DStream<std::string>(node);
+}
+
+StreamingContextState StreamingContext::getState() const {
+  switch (core_->state()) {
+    case detail::ContextState::kInitialized:
+      return StreamingContextState::kInitialized;
+    case detail::ContextState::kActive:
+      return StreamingContextState::kActive;
+    case detail::ContextState::kStopped:
+      break;
+  }
+  return StreamingContextState::kStopped;
+}
+
+}  // namespace ember

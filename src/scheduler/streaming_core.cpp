@@ -1,0 +1,435 @@
+// The job generator and job scheduler of a streaming context (Spark's JobGenerator and
+// JobScheduler), and the context's lifecycle.
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <ember/error.hpp>
+#include <ember/internal/dstream_node.hpp>
+#include <ember/internal/receiver_tracker.hpp>
+#include <ember/internal/streaming_core.hpp>
+#include <ember/logging.hpp>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "scheduler/shutdown_hook.hpp"
+
+namespace ember::detail {
+namespace {
+
+constexpr const char* kLog = "StreamingContext";
+thread_local bool t_engine_thread = false;
+std::mutex g_active_mu;
+StreamingCore* g_active = nullptr;
+
+std::string describe(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+int64_t wallMillis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+struct StreamingCore::Impl {
+  struct JobSet {
+    size_t remaining = 0;
+    std::exception_ptr error;
+    int64_t submitted_ms = 0;
+  };
+  struct QueuedJob {
+    Job job;
+  };
+
+  mutable std::mutex mu;
+  std::condition_variable cv;  // state changes, batch completion, job queue
+  ContextState state = ContextState::kInitialized;
+  bool stopping = false;
+  bool generator_stop = false;
+  bool workers_stop = false;
+  std::exception_ptr error;
+
+  std::vector<DStreamNodeBase*> nodes;
+  std::vector<std::shared_ptr<InputNode>> inputs;
+  std::vector<std::shared_ptr<OutputNode>> outputs;
+  Duration remember{0};
+
+  Time zero_time{0};
+  Time next_batch{0};
+  std::optional<Time> generated_until;
+  std::map<Time, JobSet> job_sets;  // batches generated and not yet completed
+  std::deque<QueuedJob> job_queue;
+  size_t running_jobs = 0;
+  std::map<Time, std::map<int, int64_t>> input_records;
+
+  std::thread generator;
+  std::vector<std::thread> workers;
+  std::thread stopper;
+};
+
+StreamingCore::StreamingCore(const Conf& conf, Duration batch_duration)
+    : conf_(conf), batch_duration_(batch_duration), impl_(std::make_unique<Impl>()) {
+  if (batch_duration_ <= Duration(0)) {
+    throw UsageError("StreamingContext: the batch interval must be positive, got " +
+                     batch_duration_.toString());
+  }
+  if (conf_.contains("ember.log.level")) {
+    if (auto level = parseLogLevel(conf_.get("ember.log.level"))) setLogLevel(*level);
+  }
+  runtime_ = std::make_shared<Runtime>(conf_.localThreads(), conf_.maxTaskFailures(),
+                                       conf_.defaultParallelism());
+  if (conf_.get("ember.streaming.clock") == "manual") {
+    auto manual = std::make_unique<ManualClock>();
+    manual->setOnAdvanced([this](Time t) {
+      // Wait until every batch due by `t` has completed, or the context is not running.
+      std::unique_lock lock(impl_->mu);
+      impl_->cv.wait(lock, [&] {
+        if (impl_->state != ContextState::kActive || impl_->stopping) return true;
+        Time last_due =
+            impl_->zero_time + batch_duration_ * ((t - impl_->zero_time) / batch_duration_);
+        if (last_due <= impl_->zero_time) return true;
+        bool generated = impl_->generated_until && *impl_->generated_until >= last_due;
+        bool done = impl_->job_sets.empty() || impl_->job_sets.begin()->first > last_due;
+        return generated && done;
+      });
+    });
+    clock_ = std::move(manual);
+  } else {
+    clock_ = std::make_unique<SystemClock>();
+  }
+  receiver_tracker_ = std::make_unique<ReceiverTracker>(conf_, *this);
+  unpersist_ = conf_.getBool("ember.streaming.unpersist");
+}
+
+StreamingCore::~StreamingCore() {
+  bool active;
+  {
+    std::lock_guard lock(impl_->mu);
+    active = impl_->state == ContextState::kActive;
+  }
+  if (active) stop(false);
+  if (impl_->stopper.joinable()) impl_->stopper.join();
+  removeShutdownHook(this);
+}
+
+ContextState StreamingCore::state() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->state;
+}
+
+void StreamingCore::checkNotStarted(const std::string& what) const {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->state != ContextState::kInitialized) {
+    throw UsageError(what +
+                     ": the streaming context has already been started; add streams and "
+                     "output operations before start()");
+  }
+}
+
+int StreamingCore::registerNode(DStreamNodeBase* node) {
+  checkNotStarted("Adding a DStream");
+  std::lock_guard lock(impl_->mu);
+  impl_->nodes.push_back(node);
+  return static_cast<int>(impl_->nodes.size() - 1);
+}
+
+void StreamingCore::addInput(std::shared_ptr<InputNode> input) {
+  checkNotStarted("Adding an input stream");
+  std::lock_guard lock(impl_->mu);
+  impl_->inputs.push_back(std::move(input));
+}
+
+int StreamingCore::addOutput(std::shared_ptr<OutputNode> output) {
+  checkNotStarted("Adding an output operation");
+  std::lock_guard lock(impl_->mu);
+  impl_->outputs.push_back(std::move(output));
+  return static_cast<int>(impl_->outputs.size() - 1);
+}
+
+void StreamingCore::remember(Duration d) {
+  std::lock_guard lock(impl_->mu);
+  impl_->remember = d;
+}
+
+void StreamingCore::reportInput(Time batch, int stream_id, int64_t records) {
+  std::lock_guard lock(impl_->mu);
+  impl_->input_records[batch][stream_id] = records;
+}
+
+void StreamingCore::start() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->state == ContextState::kActive) {
+      logWarn(kLog, "StreamingContext has already been started");
+      return;
+    }
+    if (impl_->state == ContextState::kStopped) {
+      throw UsageError(
+          "StreamingContext has already been stopped and cannot be restarted; create a new one");
+    }
+    if (impl_->outputs.empty()) {
+      throw UsageError(
+          "No output operations registered, so nothing to execute: add print(), "
+          "foreachRDD() or saveAsTextFiles() before start()");
+    }
+  }
+  {
+    std::lock_guard lock(g_active_mu);
+    if (g_active != nullptr) {
+      throw UsageError(
+          "Only one StreamingContext may be started in this process; stop the other one first");
+    }
+    g_active = this;
+  }
+
+  Time now = clock_->now();
+  Time first = now.floor(batch_duration_) + batch_duration_;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->zero_time = first - batch_duration_;
+    impl_->next_batch = first;
+    for (auto& out : impl_->outputs) {
+      out->node().rememberAtLeast(impl_->remember);
+      out->node().initialize(impl_->zero_time);
+    }
+    impl_->state = ContextState::kActive;
+  }
+  for (auto& in : impl_->inputs) in->startInput();
+  receiver_tracker_->start();
+
+  int concurrent =
+      static_cast<int>(std::max<int64_t>(1, conf_.getInt("ember.streaming.concurrentJobs")));
+  for (int i = 0; i < concurrent; ++i) {
+    impl_->workers.emplace_back([this] {
+      t_engine_thread = true;
+      for (;;) {
+        Job job;
+        {
+          std::unique_lock lock(impl_->mu);
+          impl_->cv.wait(lock, [&] { return impl_->workers_stop || !impl_->job_queue.empty(); });
+          if (impl_->job_queue.empty()) return;
+          job = std::move(impl_->job_queue.front().job);
+          impl_->job_queue.pop_front();
+          ++impl_->running_jobs;
+        }
+        std::exception_ptr failure;
+        try {
+          job.run();
+        } catch (...) {
+          failure = std::make_exception_ptr(BatchFailedError(
+              job.time, "output operation " + std::to_string(job.output_op_id) + " (" +
+                            job.description + ") failed: " + describe(std::current_exception())));
+        }
+        std::exception_ptr batch_error;
+        bool completed = false;
+        {
+          std::lock_guard lock(impl_->mu);
+          --impl_->running_jobs;
+          auto it = impl_->job_sets.find(job.time);
+          if (it != impl_->job_sets.end()) {
+            if (failure && !it->second.error) it->second.error = failure;
+            if (--it->second.remaining == 0) {
+              batch_error = it->second.error;
+              impl_->job_sets.erase(it);
+              impl_->input_records.erase(job.time);
+              completed = true;
+            }
+          }
+        }
+        if (completed) {
+          if (unpersist_) {
+            for (auto& out : impl_->outputs) out->node().clearMetadata(job.time);
+          }
+          logDebug("JobScheduler", "Finished jobs for time " + job.time.toString());
+          impl_->cv.notify_all();
+          if (batch_error) reportError(batch_error);
+        } else {
+          impl_->cv.notify_all();
+        }
+      }
+    });
+  }
+
+  impl_->generator = std::thread([this] {
+    t_engine_thread = true;
+    for (;;) {
+      Time t;
+      {
+        std::lock_guard lock(impl_->mu);
+        if (impl_->generator_stop) return;
+        t = impl_->next_batch;
+      }
+      if (!clock_->waitUntil(t)) return;
+      {
+        std::lock_guard lock(impl_->mu);
+        if (impl_->generator_stop) return;
+      }
+      receiver_tracker_->allocateBlocksToBatch(t);
+      std::vector<Job> jobs;
+      try {
+        for (size_t i = 0; i < impl_->outputs.size(); ++i) {
+          if (auto job = impl_->outputs[i]->generateJob(t)) {
+            job->output_op_id = static_cast<int>(i);
+            jobs.push_back(std::move(*job));
+          }
+        }
+      } catch (...) {
+        reportError(std::make_exception_ptr(
+            BatchFailedError(t, "generating jobs failed: " + describe(std::current_exception()))));
+        return;
+      }
+      {
+        std::lock_guard lock(impl_->mu);
+        impl_->generated_until = t;
+        impl_->next_batch = t + batch_duration_;
+        if (!jobs.empty()) {
+          auto& set = impl_->job_sets[t];
+          set.remaining = jobs.size();
+          set.submitted_ms = wallMillis();
+          for (auto& j : jobs) impl_->job_queue.push_back({std::move(j)});
+        }
+      }
+      if (jobs.empty() && unpersist_) {
+        for (auto& out : impl_->outputs) out->node().clearMetadata(t);
+      }
+      receiver_tracker_->cleanupOldBatches(t - batch_duration_ * 2);
+      impl_->cv.notify_all();
+    }
+  });
+
+  installShutdownHook(this);
+  logInfo(kLog, "StreamingContext started: batch interval " + batch_duration_.toString() +
+                    ", master " + conf_.get("ember.master") + " (" +
+                    std::to_string(runtime_->threads()) + " task threads), first batch at " +
+                    first.toString());
+}
+
+void StreamingCore::stop(bool graceful) {
+  {
+    std::unique_lock lock(impl_->mu);
+    if (impl_->state == ContextState::kInitialized) {
+      impl_->state = ContextState::kStopped;
+      impl_->cv.notify_all();
+      return;
+    }
+    if (impl_->state == ContextState::kStopped || impl_->stopping) return;
+    impl_->stopping = true;
+    if (t_engine_thread) {
+      // A job or an engine thread cannot join itself: stop from a thread of our own.
+      impl_->stopper = std::thread([this, graceful] { stopNow(graceful); });
+      return;
+    }
+  }
+  stopNow(graceful);
+}
+
+void StreamingCore::stopNow(bool graceful) {
+  removeShutdownHook(this);
+  logInfo(kLog, graceful ? "Stopping StreamingContext gracefully: finishing all received data"
+                         : "Stopping StreamingContext");
+
+  auto stop_generator = [&] {
+    {
+      std::lock_guard lock(impl_->mu);
+      impl_->generator_stop = true;
+    }
+    clock_->interrupt();
+    if (impl_->generator.joinable()) impl_->generator.join();
+  };
+
+  if (graceful) {
+    receiver_tracker_->stop();
+    Duration timeout = conf_.getOption("ember.streaming.gracefulStopTimeout")
+                           ? conf_.getDuration("ember.streaming.gracefulStopTimeout")
+                           : batch_duration_ * 10;
+    auto deadline = std::chrono::steady_clock::now() + timeout.toChrono();
+    // Let batches run until every received block belongs to one.
+    while (receiver_tracker_->hasUnallocatedBlocks() &&
+           std::chrono::steady_clock::now() < deadline) {
+      bool failed;
+      Time next;
+      {
+        std::lock_guard lock(impl_->mu);
+        failed = impl_->error != nullptr;
+        next = impl_->next_batch;
+      }
+      if (failed) break;
+      if (clock_->isManual() && clock_->now() < next) clock_->setTime(next);
+      std::this_thread::sleep_for(std::chrono::milliseconds(clock_->isManual() ? 1 : 10));
+    }
+    stop_generator();
+    std::unique_lock lock(impl_->mu);
+    if (!impl_->cv.wait_until(lock, deadline, [&] { return impl_->job_sets.empty(); })) {
+      logWarn(kLog, "Graceful stop timed out after " + timeout.toString() + " with " +
+                        std::to_string(impl_->job_sets.size()) + " batches unfinished");
+    }
+  } else {
+    stop_generator();
+    receiver_tracker_->stop();
+    std::lock_guard lock(impl_->mu);
+    impl_->job_queue.clear();  // batches not started are dropped; running jobs finish
+  }
+
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->workers_stop = true;
+  }
+  impl_->cv.notify_all();
+  for (auto& w : impl_->workers) {
+    if (w.joinable()) w.join();
+  }
+  for (auto& in : impl_->inputs) in->stopInput();
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->state = ContextState::kStopped;
+    impl_->stopping = false;
+  }
+  {
+    std::lock_guard lock(g_active_mu);
+    if (g_active == this) g_active = nullptr;
+  }
+  impl_->cv.notify_all();
+  std::fflush(stdout);
+  logInfo(kLog, "StreamingContext stopped");
+}
+
+void StreamingCore::awaitTermination() {
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait(lock, [&] { return impl_->state == ContextState::kStopped; });
+  if (impl_->error) std::rethrow_exception(impl_->error);
+}
+
+bool StreamingCore::awaitTerminationOrTimeout(int64_t timeout_ms) {
+  std::unique_lock lock(impl_->mu);
+  bool stopped = impl_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                                    [&] { return impl_->state == ContextState::kStopped; });
+  if (stopped && impl_->error) std::rethrow_exception(impl_->error);
+  return stopped;
+}
+
+void StreamingCore::reportError(std::exception_ptr error) {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->error) return;
+    impl_->error = error;
+  }
+  logError(kLog, describe(error) + "; stopping the context");
+  // Stop from a separate thread: the caller may be one that stop() joins.
+  bool prev = t_engine_thread;
+  t_engine_thread = true;
+  stop(false);
+  t_engine_thread = prev;
+}
+
+}  // namespace ember::detail

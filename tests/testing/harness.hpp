@@ -1,0 +1,92 @@
+#pragma once
+// Test helpers: run a DStream operation over queued input batches under the manual clock
+// and collect each batch's output, in the style of Spark's TestSuiteBase.
+
+#include <algorithm>
+#include <ember/ember.hpp>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace ember::testing {
+
+/// A configuration for tests: manual clock, `threads` task threads, quiet logs.
+inline Conf testConf(int threads = 2) {
+  Conf conf;
+  conf.setMaster("local[" + std::to_string(threads) + "]");
+  conf.set("ember.streaming.clock", "manual");
+  conf.set("ember.log.level", "warn");
+  return conf;
+}
+
+/// Collects the output of every batch (in batch order) of a stream.
+template <class T>
+class BatchCollector {
+ public:
+  using Element = detail::Owning<T>;
+  explicit BatchCollector(const DStream<T>& stream) {
+    stream.foreachRDD([this](const RDD<T>& rdd, Time t) {
+      auto data = rdd.collect();
+      std::lock_guard lock(mu_);
+      batches_.push_back(std::move(data));
+      times_.push_back(t);
+    });
+  }
+  std::vector<std::vector<Element>> batches() const {
+    std::lock_guard lock(mu_);
+    return batches_;
+  }
+  /// Every batch sorted, for operations whose order within a batch is unspecified.
+  std::vector<std::vector<Element>> sortedBatches() const {
+    auto b = batches();
+    for (auto& batch : b) std::sort(batch.begin(), batch.end());
+    return b;
+  }
+  std::vector<Time> times() const {
+    std::lock_guard lock(mu_);
+    return times_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::vector<Element>> batches_;
+  std::vector<Time> times_;
+};
+
+/// Runs `op` over a queue stream fed with `input` (one vector per batch, each split into
+/// two partitions) for `num_batches` batches of 1 s and returns each batch's output.
+template <class T, class Op>
+auto runOperation(const std::vector<std::vector<T>>& input, Op op, int threads = 2,
+                  size_t num_batches = 0, bool sorted = false) {
+  StreamingContext ssc(testConf(threads), Seconds(1));
+  auto queue = std::make_shared<RddQueue<T>>();
+  for (const auto& batch : input) queue->push(ssc.parallelize(batch, 2));
+  auto out = op(ssc.queueStream(queue));
+  using U = typename decltype(out)::value_type;
+  BatchCollector<U> collector(out);
+  ssc.start();
+  if (num_batches == 0) num_batches = input.size();
+  for (size_t i = 0; i < num_batches; ++i) ssc.clock().advance(Seconds(1));
+  ssc.stop();
+  return sorted ? collector.sortedBatches() : collector.batches();
+}
+
+/// A fresh, empty directory under the build tree, removed at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// A port on 127.0.0.1 that was free a moment ago.
+int freePort();
+
+}  // namespace ember::testing
