@@ -6,7 +6,7 @@ ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test test-asan bench install format clean
+.PHONY: all deps configure build demo test test-asan check-headers bench install format clean
 
 all: build
 
@@ -35,6 +35,9 @@ $(ASAN_DIR)/build.ninja: | deps
 test-asan: deps $(ASAN_DIR)/build.ninja
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE "bench|no-asan"
+
+check-headers: configure
+	cmake --build $(BUILD_DIR) --target check-headers -j $(JOBS)
 
 bench: build
 	$(BUILD_DIR)/bench/ember-bench wordcount --threads 1 --seconds 10

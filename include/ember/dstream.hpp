@@ -14,6 +14,7 @@
 /// outlive its StreamingContext.
 
 #include <ember/internal/dstream_node.hpp>
+#include <ember/internal/window_nodes.hpp>
 #include <ember/rdd.hpp>
 #include <ember/render.hpp>
 #include <filesystem>
@@ -29,6 +30,35 @@
 namespace ember {
 
 namespace detail {
+/// The return type of a lambda or function object with one non-template `operator()`.
+template <class F>
+struct CallReturn : CallReturn<decltype(&F::operator())> {};
+template <class C, class R, class... A>
+struct CallReturn<R (C::*)(A...) const> {
+  using type = R;
+};
+template <class C, class R, class... A>
+struct CallReturn<R (C::*)(A...)> {
+  using type = R;
+};
+template <class R, class... A>
+struct CallReturn<R (*)(A...)> {
+  using type = R;
+};
+/// The default filter of `reduceByKeyAndWindow`: keeps every key.
+struct KeepAll {
+  template <class X>
+  bool operator()(const X&) const {
+    return true;
+  }
+};
+template <class T>
+struct OptionalValue;
+template <class S>
+struct OptionalValue<std::optional<S>> {
+  using type = S;
+};
+
 inline std::string callSite(const char* op, const std::source_location& loc) {
   return std::string(op) + " at " + std::filesystem::path(loc.file_name()).filename().string() +
          ":" + std::to_string(loc.line());
@@ -180,7 +210,106 @@ class DStream {
     return out;
   }
 
+  // ---- windows -------------------------------------------------------------------------
+
+  /// The union of the batches in the last `windowLength`, every `slideInterval` (default:
+  /// this stream's slide). Both must be multiples of this stream's slide duration.
+  DStream<T> window(Duration windowLength, Duration slideInterval = Duration(0)) const {
+    return DStream<T>(
+        std::make_shared<detail::WindowedNode<T>>(node_, windowLength, slideOr(slideInterval)));
+  }
+
+  /// The number of elements in the window (incremental, as Spark's: nothing before the first
+  /// element, then a count, 0 once everything has left the window).
+  DStream<int64_t> countByWindow(Duration windowLength, Duration slideInterval) const {
+    return map([](const T&) { return int64_t{1}; })
+        .reduceByWindow(std::plus<int64_t>(), std::minus<int64_t>(), windowLength, slideInterval);
+  }
+
+  /// All elements of the window reduced with `f` (recomputed over the whole window).
+  template <class F>
+  DStream<T> reduceByWindow(F f, Duration windowLength, Duration slideInterval) const {
+    return reduce(f).window(windowLength, slideInterval).reduce(f);
+  }
+
+  /// As above, incrementally: `f` adds the batches that enter the window, `invF` removes
+  /// those that leave, so each slide costs what enters and leaves, not the whole window.
+  template <class F, class InvF>
+  requires std::invocable<InvF&, T, const T&> DStream<T> reduceByWindow(F f, InvF invF,
+                                                                        Duration windowLength,
+                                                                        Duration slideInterval)
+  const {
+    return map([](const T& x) { return std::pair<int, T>(1, x); })
+        .reduceByKeyAndWindow(f, invF, windowLength, slideInterval, 1)
+        .map([](const std::pair<int, T>& kv) { return kv.second; });
+  }
+
+  /// `(value, occurrences in the window)`, incrementally; values whose count drops to 0 disappear.
+  DStream<std::pair<T, int64_t>> countByValueAndWindow(Duration windowLength,
+                                                       Duration slideInterval,
+                                                       int numPartitions = 0) const {
+    return map([](const T& x) { return std::pair<T, int64_t>(x, 1); })
+        .reduceByKeyAndWindow(std::plus<int64_t>(), std::minus<int64_t>(), windowLength,
+                              slideInterval, numPartitions,
+                              [](const std::pair<T, int64_t>& kv) { return kv.second != 0; });
+  }
+
   // ---- keyed transformations (T = std::pair<K, V>) ---------------------------------------
+
+  /// `(key, all values of the key in the window)`.
+  auto groupByKeyAndWindow(Duration windowLength, Duration slideInterval = Duration(0),
+                           int numPartitions = 0) const requires KeyValue<T> {
+    return window(windowLength, slideInterval).groupByKey(numPartitions);
+  }
+
+  /// Values of each key reduced over the window with `f` (each batch reduced once, then the
+  /// window recomputed from the reduced batches).
+  template <class F>
+  requires KeyValue<T>
+  auto reduceByKeyAndWindow(F f, Duration windowLength, Duration slideInterval = Duration(0),
+                            int numPartitions = 0) const {
+    return reduceByKey(f, numPartitions)
+        .window(windowLength, slideInterval)
+        .reduceByKey(f, numPartitions);
+  }
+
+  /// Incremental form: the previous window's value per key, plus `f` over the batches that
+  /// entered, minus `invF` over those that left; keys for which `filterFunc(pair)` is false
+  /// are dropped (use it to forget keys whose value went back to zero). Each slide costs
+  /// the keys of the window plus what enters and leaves, not the whole window's records.
+  template <class F, class InvF, class Filter = detail::KeepAll>
+  requires KeyValue<T> &&
+      std::invocable<InvF&, typename T::second_type, const typename T::second_type&>
+  auto reduceByKeyAndWindow(F f, InvF invF, Duration windowLength,
+                            Duration slideInterval = Duration(0), int numPartitions = 0,
+                            Filter filterFunc = {}) const {
+    using K = typename T::first_type;
+    using V = typename T::second_type;
+    size_t n = partitionsOrDefault(numPartitions);
+    auto reduced = reduceByKey(f, static_cast<int>(n));
+    return DStream<T>(std::make_shared<detail::ReducedWindowedNode<K, V, F, InvF, Filter>>(
+        reduced.node(), n, windowLength, slideOr(slideInterval), std::move(f), std::move(invF),
+        std::move(filterFunc)));
+  }
+
+  // ---- state -----------------------------------------------------------------------------
+
+  /// Spark's `updateStateByKey`: every batch, for every key with a state or new values,
+  /// `update(const std::vector<V>& values, std::optional<S> state) -> std::optional<S>`
+  /// (or `update(Time, const K&, values, state)`); returning `std::nullopt` removes the key.
+  /// `S` is deduced from a lambda's return type `std::optional<S>`, or given explicitly.
+  template <class S = void, class Update>
+  requires KeyValue<T>
+  auto updateStateByKey(Update update, int numPartitions = 0) const {
+    return updateStateImpl<S>(std::move(update), numPartitions, std::nullopt);
+  }
+  /// With an initial state RDD of `(key, state)` pairs.
+  template <class S = void, class Update, class KS>
+  requires KeyValue<T>
+  auto updateStateByKey(Update update, int numPartitions, const RDD<KS>& initialRDD) const {
+    return updateStateImpl<S>(std::move(update), numPartitions,
+                              std::optional<detail::RddPtr<KS>>(initialRDD.node()));
+  }
 
   template <class F>
   requires KeyValue<T>
@@ -296,6 +425,27 @@ class DStream {
   explicit operator bool() const { return node_ != nullptr; }
 
  private:
+  Duration slideOr(Duration slide) const { return slide.isZero() ? node_->slideDuration() : slide; }
+  size_t partitionsOrDefault(int n) const {
+    return n > 0 ? static_cast<size_t>(n)
+                 : static_cast<size_t>(node_->core().runtime()->defaultParallelism());
+  }
+
+  template <class S, class Update, class Initial>
+  auto updateStateImpl(Update update, int numPartitions, Initial initial) const {
+    using K = typename T::first_type;
+    using V = typename T::second_type;
+    using State = std::conditional_t<
+        std::is_void_v<S>,
+        typename detail::OptionalValue<typename detail::CallReturn<Update>::type>::type, S>;
+    std::optional<detail::RddPtr<std::pair<K, State>>> init;
+    if constexpr (!std::is_same_v<Initial, std::nullopt_t>) {
+      if (initial) init = *initial;
+    }
+    return DStream<std::pair<K, State>>(std::make_shared<detail::StateNode<K, V, State, Update>>(
+        node_, partitionsOrDefault(numPartitions), std::move(update), std::move(init)));
+  }
+
   template <class F>
   auto lift(const char* name, F f) const {
     using U = typename std::invoke_result_t<const F&, const RDD<T>&>::value_type;

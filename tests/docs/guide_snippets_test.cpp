@@ -42,12 +42,12 @@ ember::Conf makeConf(int argc, char** argv) {
 
 void sources(ember::StreamingContext& ssc) {
   // [snippet:sources]
-  auto fromSocket = ssc.socketTextStream("localhost", 9999);   // DStream<std::string>
-  auto fromFiles = ssc.textFileStream("/data/incoming");       // new files, each once
-  auto generated = ssc.generatorStream(1000, [](int64_t i) {   // 1000 records/s
+  auto fromSocket = ssc.socketTextStream("localhost", 9999);  // DStream<std::string>
+  auto fromFiles = ssc.textFileStream("/data/incoming");      // new files, each once
+  auto generated = ssc.generatorStream(1000, [](int64_t i) {  // 1000 records/s
     return i % 10;
   });
-  auto queue = std::make_shared<ember::RddQueue<int>>();        // RDDs pushed by the program
+  auto queue = std::make_shared<ember::RddQueue<int>>();  // RDDs pushed by the program
   auto fromQueue = ssc.queueStream(queue);
   queue->push(ssc.parallelize(std::vector<int>{1, 2, 3}));
   // [end]
@@ -78,16 +78,17 @@ class CounterReceiver : public ember::Receiver<int64_t> {
 };
 // [end]
 
-void transformations(ember::DStream<std::string> lines, ember::DStream<std::pair<std::string, double>> prices) {
+void transformations(ember::DStream<std::string> lines,
+                     ember::DStream<std::pair<std::string, double>> prices) {
   // [snippet:transformations]
   auto lengths = lines.map([](const std::string& l) { return l.size(); });
   auto errors = lines.filter([](const std::string& l) { return l.starts_with("ERROR"); });
   auto words = lines.flatMap([](std::string_view l) { return ember::words(l); });
-  auto counts = words.countByValue();                         // (word, occurrences)
+  auto counts = words.countByValue();  // (word, occurrences)
   auto keyed = lines.map([](const std::string& l) { return std::pair(l.substr(0, 3), 1); });
-  auto perKey = keyed.reduceByKey(std::plus<>(), 4);          // 4 partitions
-  auto grouped = keyed.groupByKey();                          // (key, all values)
-  auto joined = perKey.join(prices);                          // (key, (count, price))
+  auto perKey = keyed.reduceByKey(std::plus<>(), 4);  // 4 partitions
+  auto grouped = keyed.groupByKey();                  // (key, all values)
+  auto joined = perKey.join(prices);                  // (key, (count, price))
   auto sorted = perKey.transform([](const ember::RDD<std::pair<std::string, int>>& rdd) {
     return rdd.sortBy([](const auto& kv) { return kv.second; }, false);
   });
@@ -98,6 +99,33 @@ void transformations(ember::DStream<std::string> lines, ember::DStream<std::pair
   (void)grouped;
   (void)joined;
   (void)sorted;
+}
+
+void windows(ember::DStream<std::pair<std::string, int>> pairs) {
+  // [snippet:windows]
+  // Word counts over the last 30 seconds, every 10 seconds: incrementally, adding the
+  // batches that enter the window and subtracting those that leave; keys at 0 are dropped.
+  auto windowed = pairs.reduceByKeyAndWindow(
+      std::plus<>(), std::minus<>(), ember::Seconds(30), ember::Seconds(10), 0,
+      [](const std::pair<std::string, int>& kv) { return kv.second != 0; });
+  auto lastMinute = pairs.window(ember::Minutes(1));  // every batch
+  auto counted = pairs.countByWindow(ember::Seconds(30), ember::Seconds(10));
+  // [end]
+  (void)windowed;
+  (void)lastMinute;
+  (void)counted;
+}
+
+void state(ember::DStream<std::pair<std::string, int>> pairs) {
+  // [snippet:state]
+  auto runningCounts =
+      pairs.updateStateByKey([](const std::vector<int>& values, std::optional<int64_t> count) {
+        int64_t total = count.value_or(0);
+        for (int v : values) total += v;
+        return std::optional<int64_t>(total);  // std::nullopt would remove the key
+      });
+  // [end]
+  (void)runningCounts;
 }
 
 void emitter(ember::DStream<std::string> lines) {
@@ -112,8 +140,8 @@ void emitter(ember::DStream<std::string> lines) {
 
 void outputs(ember::DStream<std::pair<std::string, int>> counts) {
   // [snippet:outputs]
-  counts.print(20);                                // first 20 elements of every batch
-  counts.saveAsTextFiles("/data/counts", "txt");   // /data/counts-<ms>.txt/part-00000 ...
+  counts.print(20);                               // first 20 elements of every batch
+  counts.saveAsTextFiles("/data/counts", "txt");  // /data/counts-<ms>.txt/part-00000 ...
   counts.foreachRDD([](const ember::RDD<std::pair<std::string, int>>& rdd, ember::Time time) {
     for (const auto& [word, n] : rdd.collect()) {
       std::cout << time.milliseconds() << ' ' << word << ' ' << n << '\n';
@@ -145,9 +173,8 @@ TEST(GuideSnippets, ManualClockTestRunsAsShown) {
   auto queue = std::make_shared<ember::RddQueue<int>>();
   queue->push(ssc.parallelize(std::vector<int>{1, 2, 3}));
   std::vector<int64_t> results;
-  ssc.queueStream(queue).count().foreachRDD([&](const ember::RDD<int64_t>& rdd) {
-    results.push_back(rdd.first());
-  });
+  ssc.queueStream(queue).count().foreachRDD(
+      [&](const ember::RDD<int64_t>& rdd) { results.push_back(rdd.first()); });
   ssc.start();
   ssc.clock().advance(ember::Seconds(2));  // returns when the batches at 1 s and 2 s are done
   ssc.stop();
@@ -212,9 +239,10 @@ TEST(GuideSnippets, EveryCodeBlockOfTheGuideIsCompiledHere) {
     size_t start = pos + 7;
     size_t end = guide_text.find("```", start);
     std::string block = normalize(guide_text.substr(start, end - start));
-    EXPECT_TRUE(snippets.count(block)) << "docs/programming-guide.md has a cpp block that is not a compiled "
-                                          "snippet of tests/docs/guide_snippets_test.cpp:\n"
-                                       << guide_text.substr(start, end - start);
+    EXPECT_TRUE(snippets.count(block))
+        << "docs/programming-guide.md has a cpp block that is not a compiled "
+           "snippet of tests/docs/guide_snippets_test.cpp:\n"
+        << guide_text.substr(start, end - start);
     ++blocks;
     pos = end + 3;
   }

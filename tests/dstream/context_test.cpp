@@ -26,7 +26,8 @@ std::string readFile(const fs::path& p) {
 TEST(Print, MatchesSparkFormatWithEllipsisWhenMoreElements) {
   StreamingContext ssc(testConf(), Seconds(1));
   auto queue = std::make_shared<RddQueue<std::pair<std::string, int>>>();
-  queue->push(ssc.parallelize(std::vector<std::pair<std::string, int>>{{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}}, 2));
+  queue->push(ssc.parallelize(
+      std::vector<std::pair<std::string, int>>{{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}}, 2));
   queue->push(ssc.parallelize(std::vector<std::pair<std::string, int>>{{"x", 9}}, 1));
   ssc.queueStream(queue).print(3);
   ssc.start();
@@ -35,8 +36,9 @@ TEST(Print, MatchesSparkFormatWithEllipsisWhenMoreElements) {
   std::string out = ::testing::internal::GetCapturedStdout();
   ssc.stop();
   const std::string dashes = "-------------------------------------------\n";
-  EXPECT_EQ(out, dashes + "Time: 1000 ms\n" + dashes + "(a,1)\n(b,2)\n(c,3)\n...\n\n" + dashes + "Time: 2000 ms\n" +
-                     dashes + "(x,9)\n\n" + dashes + "Time: 3000 ms\n" + dashes + "\n");
+  EXPECT_EQ(out, dashes + "Time: 1000 ms\n" + dashes + "(a,1)\n(b,2)\n(c,3)\n...\n\n" + dashes +
+                     "Time: 2000 ms\n" + dashes + "(x,9)\n\n" + dashes + "Time: 3000 ms\n" +
+                     dashes + "\n");
 }
 
 TEST(Print, RendersNestedValuesAsSparkDoes) {
@@ -56,7 +58,8 @@ TEST(SaveAsTextFiles, WritesOneDirectoryPerBatchWithPartsAndSuccessMarker) {
   testing::TempDir dir;
   StreamingContext ssc(testConf(), Seconds(1));
   auto queue = std::make_shared<RddQueue<std::pair<std::string, int>>>();
-  queue->push(ssc.parallelize(std::vector<std::pair<std::string, int>>{{"a", 1}, {"b", 2}, {"c", 3}}, 2));
+  queue->push(
+      ssc.parallelize(std::vector<std::pair<std::string, int>>{{"a", 1}, {"b", 2}, {"c", 3}}, 2));
   auto stream = ssc.queueStream(queue);
   stream.saveAsTextFiles((dir.path() / "out").string(), "txt");
   stream.saveAsTextFiles((dir.path() / "plain").string());
@@ -67,11 +70,13 @@ TEST(SaveAsTextFiles, WritesOneDirectoryPerBatchWithPartsAndSuccessMarker) {
   fs::path batch1 = dir.path() / "out-1000.txt";
   ASSERT_TRUE(fs::is_directory(batch1));
   EXPECT_TRUE(fs::exists(batch1 / "_SUCCESS"));
-  EXPECT_EQ(readFile(batch1 / "part-00000") + readFile(batch1 / "part-00001"), "(a,1)\n(b,2)\n(c,3)\n");
+  EXPECT_EQ(readFile(batch1 / "part-00000") + readFile(batch1 / "part-00001"),
+            "(a,1)\n(b,2)\n(c,3)\n");
   EXPECT_TRUE(fs::exists(dir.path() / "out-2000.txt" / "_SUCCESS"));  // empty batches too, as Spark
   EXPECT_TRUE(fs::exists(dir.path() / "plain-1000" / "_SUCCESS"));
   for (const auto& entry : fs::directory_iterator(dir.path())) {
-    EXPECT_NE(entry.path().filename().string()[0], '.') << "temporary left behind: " << entry.path();
+    EXPECT_NE(entry.path().filename().string()[0], '.')
+        << "temporary left behind: " << entry.path();
   }
 }
 
@@ -91,7 +96,8 @@ TEST(SaveAsTextFile, UnwritableLocationIsAClearError) {
     rdd.saveAsTextFile("/proc/ember-cannot-write-here/out");
     FAIL() << "expected an IoError";
   } catch (const IoError& e) {
-    EXPECT_NE(std::string(e.what()).find("/proc/ember-cannot-write-here"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("/proc/ember-cannot-write-here"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -150,7 +156,8 @@ TEST(Failures, TransientFailureIsRetriedAndTheBatchSucceeds) {
 TEST(Failures, ExceptionInForeachRddFailsTheBatchWithItsCallSite) {
   StreamingContext ssc(testConf(), Seconds(1));
   auto queue = std::make_shared<RddQueue<int>>();
-  ssc.queueStream(queue).foreachRDD([](const RDD<int>&) { throw std::logic_error("sink unavailable"); });
+  ssc.queueStream(queue).foreachRDD(
+      [](const RDD<int>&) { throw std::logic_error("sink unavailable"); });
   ScopedLogCapture logs;
   ssc.start();
   ssc.clock().advance(Seconds(1));
@@ -158,7 +165,8 @@ TEST(Failures, ExceptionInForeachRddFailsTheBatchWithItsCallSite) {
     ssc.awaitTermination();
     FAIL();
   } catch (const BatchFailedError& e) {
-    EXPECT_NE(std::string(e.what()).find("foreachRDD at context_test.cpp"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("foreachRDD at context_test.cpp"), std::string::npos)
+        << e.what();
     EXPECT_NE(std::string(e.what()).find("sink unavailable"), std::string::npos) << e.what();
   }
 }
@@ -217,6 +225,30 @@ TEST(Lifecycle, BatchIntervalMustBePositive) {
   EXPECT_THROW(StreamingContext(testConf(), Milliseconds(0)), UsageError);
 }
 
+TEST(ConcurrentJobs, OutputOperationsOfABatchRunInParallelWhenConfigured) {
+  Conf conf = testConf();
+  conf.set("ember.streaming.concurrentJobs", "2");
+  StreamingContext ssc(conf, Seconds(1));
+  auto stream = ssc.queueStream(std::make_shared<RddQueue<int>>());
+  // Each output waits (bounded) for the other to have started: only concurrent jobs meet.
+  std::atomic<int> started{0};
+  std::atomic<int> met{0};
+  for (int i = 0; i < 2; ++i) {
+    stream.foreachRDD([&](const RDD<int>&) {
+      started++;
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (started.load() < 2 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      if (started.load() == 2) met++;
+    });
+  }
+  ssc.start();
+  ssc.clock().advance(Seconds(1));
+  ssc.stop();
+  EXPECT_EQ(met.load(), 2);
+}
+
 TEST(ManualClock, AdvanceRunsEveryBatchDueAndWaitsForThem) {
   StreamingContext ssc(testConf(), Milliseconds(500));
   auto queue = std::make_shared<RddQueue<int>>();
@@ -266,11 +298,13 @@ TEST(Signals, SigtermStopsTheContextAndAwaitTerminationReturns) {
 
 TEST(GeneratorStream, IsDeterministicPerBatch) {
   StreamingContext ssc(testConf(2), Seconds(1));
-  testing::BatchCollector<int64_t> out(ssc.generatorStream(5, [](int64_t i) { return i * i; }, 2));
+  testing::BatchCollector<int64_t> out(ssc.generatorStream(
+      5, [](int64_t i) { return i * i; }, 2));
   ssc.start();
   ssc.clock().advance(Seconds(2));
   ssc.stop();
-  EXPECT_EQ(out.batches(), (std::vector<std::vector<int64_t>>{{0, 1, 4, 9, 16}, {25, 36, 49, 64, 81}}));
+  EXPECT_EQ(out.batches(),
+            (std::vector<std::vector<int64_t>>{{0, 1, 4, 9, 16}, {25, 36, 49, 64, 81}}));
 }
 
 TEST(Remember, KeepsRddsForSlice) {

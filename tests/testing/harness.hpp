@@ -72,6 +72,30 @@ auto runOperation(const std::vector<std::vector<T>>& input, Op op, int threads =
   return sorted ? collector.sortedBatches() : collector.batches();
 }
 
+/// Like `runOperation`, with an input stream indexed by batch time, as Spark's
+/// TestInputStream: batch `i` (from 1) is `input[i - 1]` whether or not anything reads it,
+/// which windows with a slide larger than the batch need.
+template <class T, class Op>
+auto runTimedOperation(const std::vector<std::vector<T>>& input, Op op, int threads = 2,
+                       size_t num_batches = 0, bool sorted = false) {
+  StreamingContext ssc(testConf(threads), Seconds(1));
+  auto data = std::make_shared<const std::vector<std::vector<T>>>(input);
+  auto in = ssc.generatorStream(
+                   1, [](int64_t i) { return i; }, 1)
+                .flatMap([data](int64_t i) {
+                  return static_cast<size_t>(i) < data->size() ? (*data)[static_cast<size_t>(i)]
+                                                               : std::vector<T>{};
+                });
+  auto out = op(in);
+  using U = typename decltype(out)::value_type;
+  BatchCollector<U> collector(out);
+  ssc.start();
+  if (num_batches == 0) num_batches = input.size();
+  ssc.clock().advance(Seconds(static_cast<int64_t>(num_batches)));
+  ssc.stop();
+  return sorted ? collector.sortedBatches() : collector.batches();
+}
+
 /// A fresh, empty directory under the build tree, removed at destruction.
 class TempDir {
  public:

@@ -85,7 +85,7 @@ class DStreamNode : public DStreamNodeBase {
   /// The RDD of batch `t`, computed once and remembered; nothing if `t` is not a valid time
   /// for this stream.
   std::optional<RddPtr<T>> getOrCompute(Time t) {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(mu_);  // recursive: stateful nodes compute from their own previous RDD
     if (auto it = generated_.find(t); it != generated_.end()) return it->second;
     if (!isTimeValid(t)) return std::nullopt;
     auto rdd = compute(t);
@@ -111,7 +111,7 @@ class DStreamNode : public DStreamNodeBase {
   }
 
  private:
-  std::mutex mu_;
+  std::recursive_mutex mu_;
   std::map<Time, std::optional<RddPtr<T>>> generated_;
 };
 
