@@ -14,9 +14,11 @@
 /// outlive its StreamingContext.
 
 #include <ember/internal/dstream_node.hpp>
+#include <ember/internal/map_with_state.hpp>
 #include <ember/internal/window_nodes.hpp>
 #include <ember/rdd.hpp>
 #include <ember/render.hpp>
+#include <ember/state.hpp>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -66,6 +68,9 @@ inline std::string callSite(const char* op, const std::source_location& loc) {
 /// Writes one batch in Spark's `print()` format and flushes.
 void printBatch(Time t, const std::vector<std::string>& rendered, size_t num);
 }  // namespace detail
+
+template <class M, class K, class S>
+class MapWithStateDStream;
 
 template <class T>
 class DStream {
@@ -311,6 +316,29 @@ class DStream {
                               std::optional<detail::RddPtr<KS>>(initialRDD.node()));
   }
 
+  /// Spark's `mapWithState(StateSpec)`: calls the spec's function for each value of each key
+  /// in the batch (and once for keys timing out) with the key's `State`; returns the stream
+  /// of what it returns, with `stateSnapshots()` for the stream of `(key, state)`.
+  template <class Spec>
+  requires KeyValue<T>
+  auto mapWithState(const Spec& spec) const {
+    using K = typename Spec::KeyType;
+    using V = typename Spec::ValueType;
+    using S = typename Spec::StateType;
+    using M = typename Spec::MappedType;
+    using F = typename Spec::Function;
+    static_assert(
+        std::is_same_v<T, std::pair<K, V>>,
+        "mapWithState: the StateSpec function's key and value types must match the stream's pairs");
+    using Record = detail::MapWithStateRecord<K, S, M>;
+    DStream<Record> internal(std::make_shared<detail::MapWithStateNode<K, V, S, M, F>>(
+        node_, partitionsOrDefault(spec.getNumPartitions()), spec));
+    auto mapped = internal.template flatMap<M>([](const Record& r, Emitter<M>& emit) {
+      for (const M& m : r.mapped) emit(m);
+    });
+    return MapWithStateDStream<M, K, S>(std::move(mapped), std::move(internal));
+  }
+
   template <class F>
   requires KeyValue<T>
   auto mapValues(F f) const {
@@ -467,6 +495,26 @@ class DStream {
   }
 
   detail::DStreamPtr<T> node_;
+};
+
+/// The stream returned by `mapWithState`: the mapped values, plus the state snapshots.
+template <class M, class K, class S>
+class MapWithStateDStream : public DStream<M> {
+ public:
+  using Record = detail::MapWithStateRecord<K, S, M>;
+  MapWithStateDStream(DStream<M> mapped, DStream<Record> internal)
+      : DStream<M>(std::move(mapped)), internal_(std::move(internal)) {}
+
+  /// Every key's state after each batch.
+  DStream<std::pair<K, S>> stateSnapshots() const {
+    return internal_.template flatMap<std::pair<K, S>>(
+        [](const Record& r, Emitter<std::pair<K, S>>& emit) {
+          r.state->forEach([&](const K& k, const auto& e) { emit(std::pair<K, S>(k, e.state)); });
+        });
+  }
+
+ private:
+  DStream<Record> internal_;
 };
 
 }  // namespace ember

@@ -12,6 +12,7 @@
 #include <ember/rdd.hpp>
 #include <ember/receiver.hpp>
 #include <ember/render.hpp>
+#include <ember/state.hpp>
 #include <ember/streaming_context.hpp>
 #include <ember/text.hpp>
 #include <ember/time.hpp>

@@ -128,6 +128,21 @@ void state(ember::DStream<std::pair<std::string, int>> pairs) {
   (void)runningCounts;
 }
 
+void mapWithStateSnippet(ember::DStream<std::pair<std::string, int>> pairs) {
+  // [snippet:map-with-state]
+  auto spec = ember::StateSpec::function([](const std::string& word, std::optional<int> one,
+                                            ember::State<int>& state) {
+                if (state.isTimingOut()) return std::pair<std::string, int>(word, -1);
+                int sum = one.value_or(0) + state.getOption().value_or(0);
+                state.update(sum);
+                return std::pair<std::string, int>(word, sum);
+              }).timeout(ember::Minutes(30));  // forget words unseen for 30 minutes
+  auto counts = pairs.mapWithState(spec);      // (word, count) for the words of each batch
+  auto all = counts.stateSnapshots();          // every word's count after each batch
+  // [end]
+  (void)all;
+}
+
 void emitter(ember::DStream<std::string> lines) {
   // [snippet:emitter]
   auto pairs = lines.flatMap<std::pair<std::string_view, int>>(

@@ -1,0 +1,144 @@
+#pragma once
+/// `mapWithState`: Spark's `State` and `StateSpec`.
+///
+///   auto spec = ember::StateSpec::function(
+///       [](const std::string& word, std::optional<int> one, ember::State<int>& state) {
+///         int sum = one.value_or(0) + state.getOption().value_or(0);
+///         state.update(sum);
+///         return std::pair(word, sum);
+///       }).timeout(ember::Minutes(10));
+///   auto counts = pairs.mapWithState(spec);        // DStream of what the function returns
+///   auto snapshot = counts.stateSnapshots();       // DStream of (key, state) pairs
+///
+/// Only keys with data in a batch (and keys timing out) are visited, unlike
+/// `updateStateByKey`, which visits every key every batch.
+
+#include <ember/error.hpp>
+#include <ember/rdd.hpp>
+#include <ember/time.hpp>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace ember {
+
+/// The state of one key inside a `mapWithState` function. Not thread-safe (one call at a time).
+template <class S>
+class State {
+ public:
+  using value_type_of_state = S;
+  State() = default;
+  State(std::optional<S> current, bool timing_out)
+      : state_(std::move(current)), timing_out_(timing_out) {}
+
+  bool exists() const { return state_.has_value(); }
+  /// The state; throws `UsageError` when there is none (check `exists()`).
+  const S& get() const {
+    if (!state_)
+      throw UsageError("State::get(): the key has no state (check exists() or use getOption())");
+    return *state_;
+  }
+  std::optional<S> getOption() const { return state_; }
+  /// Sets the state; not allowed while the key is timing out (its state is being removed).
+  void update(S value) {
+    if (timing_out_)
+      throw UsageError("State::update(): cannot update the state of a key that is timing out");
+    state_ = std::move(value);
+    updated_ = true;
+    removed_ = false;
+  }
+  void remove() {
+    state_.reset();
+    removed_ = true;
+    updated_ = false;
+  }
+  /// True in the last call for a key whose state times out (`StateSpec::timeout`).
+  bool isTimingOut() const { return timing_out_; }
+
+  bool wasUpdated() const { return updated_; }
+  bool wasRemoved() const { return removed_; }
+
+ private:
+  std::optional<S> state_;
+  bool timing_out_ = false;
+  bool updated_ = false;
+  bool removed_ = false;
+};
+
+namespace detail {
+template <class F>
+struct StateFunctionTraits : StateFunctionTraits<decltype(&F::operator())> {};
+template <class C, class R, class KA, class VA, class SA>
+struct StateFunctionTraits<R (C::*)(KA, VA, SA) const> {
+  using K = std::remove_cvref_t<KA>;
+  using V = typename std::remove_cvref_t<VA>::value_type;
+  using S = typename std::remove_reference_t<SA>::value_type_of_state;
+  using M = R;
+  static constexpr bool kWithTime = false;
+};
+template <class C, class R, class TA, class KA, class VA, class SA>
+struct StateFunctionTraits<R (C::*)(TA, KA, VA, SA) const> {
+  using K = std::remove_cvref_t<KA>;
+  using V = typename std::remove_cvref_t<VA>::value_type;
+  using S = typename std::remove_reference_t<SA>::value_type_of_state;
+  using M = typename R::value_type;  // the function returns std::optional<M>
+  static constexpr bool kWithTime = true;
+};
+}  // namespace detail
+
+/// The specification of a `mapWithState` operation: the function and its options.
+/// Copyable value; build it before the graph starts.
+template <class K, class V, class S, class M, class F>
+class StateSpecOf {
+ public:
+  using KeyType = K;
+  using ValueType = V;
+  using StateType = S;
+  using MappedType = M;
+  using Function = F;
+
+  explicit StateSpecOf(F f) : f_(std::move(f)) {}
+  /// The state of keys at the start. Default: none.
+  StateSpecOf& initialState(const RDD<std::pair<K, S>>& rdd) {
+    initial_ = rdd;
+    return *this;
+  }
+  /// Partitions of the state. Default: `ember.default.parallelism`.
+  StateSpecOf& numPartitions(int n) {
+    if (n < 1) throw UsageError("StateSpec::numPartitions must be >= 1, got " + std::to_string(n));
+    partitions_ = n;
+    return *this;
+  }
+  /// A key without data for this long gets a last call with `isTimingOut()` and is removed.
+  /// Default: never.
+  StateSpecOf& timeout(Duration idle) {
+    if (idle <= Duration(0))
+      throw UsageError("StateSpec::timeout must be positive, got " + idle.toString());
+    timeout_ = idle;
+    return *this;
+  }
+
+  const F& function() const { return f_; }
+  const std::optional<RDD<std::pair<K, S>>>& getInitialState() const { return initial_; }
+  int getNumPartitions() const { return partitions_; }
+  std::optional<Duration> getTimeout() const { return timeout_; }
+
+ private:
+  F f_;
+  std::optional<RDD<std::pair<K, S>>> initial_;
+  int partitions_ = 0;
+  std::optional<Duration> timeout_;
+};
+
+/// `StateSpec::function(f)` with `f(const K&, std::optional<V>, State<S>&) -> M` or
+/// `f(Time, const K&, std::optional<V>, State<S>&) -> std::optional<M>`.
+struct StateSpec {
+  template <class F>
+  static auto function(F f) {
+    using Tr = detail::StateFunctionTraits<F>;
+    return StateSpecOf<typename Tr::K, typename Tr::V, typename Tr::S, typename Tr::M, F>(
+        std::move(f));
+  }
+};
+
+}  // namespace ember
