@@ -218,17 +218,11 @@ TEST(GuideSnippets, ReceiverAndStructWork) {
   EXPECT_EQ(decodeFramed<guide::Click>(encodeFramed(c)), c);
 }
 
+/// Code without any whitespace: formatting (clang-format's line breaks) does not matter.
 std::string normalize(const std::string& s) {
   std::string out;
-  bool space = false;
   for (char ch : s) {
-    if (ch == ' ' || ch == '\n' || ch == '\t') {
-      space = true;
-    } else {
-      if (space && !out.empty()) out.push_back(' ');
-      space = false;
-      out.push_back(ch);
-    }
+    if (ch != ' ' && ch != '\n' && ch != '\t') out.push_back(ch);
   }
   return out;
 }
