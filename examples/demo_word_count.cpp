@@ -12,7 +12,10 @@
 int main(int argc, char** argv) {
   const char* usage = "Usage: demo_word_count [linesPerSecond] [--conf key=value ...]";
   return examples::run(argc, argv, usage, 0, 1, [&](ember::Conf& conf) {
-    int64_t rate = conf.args().empty() ? 20000 : std::stoll(conf.args()[0]);
+    int64_t rate = conf.args().empty()
+                       ? 20000
+                       : examples::parseNumber(conf.args()[0], "linesPerSecond", 0,
+                                               std::numeric_limits<int32_t>::max(), usage);
     conf.setIfMissing("ember.app.name", "DemoWordCount");
 
     static ember::ZipfText text(5000);

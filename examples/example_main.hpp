@@ -1,25 +1,34 @@
 #pragma once
 // Shared by the examples: argument checks and a main() that reports errors plainly.
 
+#include <cstdint>
 #include <cstdlib>
 #include <ember/ember.hpp>
 #include <exception>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <string>
 
 namespace examples {
 
-/// Parses a TCP port or exits with the usage line.
-inline int parsePort(const std::string& text, const char* usage) {
+/// Parses a whole number in `[min_value, max_value]` (`what` names it in the message) or
+/// exits with the usage line.
+inline int64_t parseNumber(const std::string& text, const char* what, int64_t min_value,
+                           int64_t max_value, const char* usage) {
   try {
     size_t used = 0;
-    int port = std::stoi(text, &used);
-    if (used == text.size() && port > 0 && port < 65536) return port;
+    long long value = std::stoll(text, &used);
+    if (used == text.size() && value >= min_value && value <= max_value) return value;
   } catch (const std::exception&) {
   }
-  std::cerr << "Invalid port '" << text << "'\n" << usage << "\n";
+  std::cerr << "Invalid " << what << " '" << text << "'\n" << usage << "\n";
   std::exit(1);
+}
+
+/// Parses a TCP port or exits with the usage line.
+inline int parsePort(const std::string& text, const char* usage) {
+  return static_cast<int>(parseNumber(text, "port", 1, 65535, usage));
 }
 
 /// Runs `body(conf)` with the configuration from the command line; exits 1 with the usage

@@ -3,10 +3,8 @@
 //
 //   build/examples/queue_stream
 
-#include <chrono>
 #include <ember/ember.hpp>
 #include <numeric>
-#include <thread>
 
 #include "example_main.hpp"
 
@@ -26,9 +24,11 @@ int main(int argc, char** argv) {
     // Create and push some RDDs into the queue.
     std::vector<int> oneToThousand(1000);
     std::iota(oneToThousand.begin(), oneToThousand.end(), 1);
+    // Waiting on the context rather than sleeping ends the loop when Ctrl-C (or SIGTERM)
+    // stops the context.
     for (int i = 0; i < 30; ++i) {
       rddQueue->push(ssc.parallelize(oneToThousand, 10));
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      if (ssc.awaitTerminationOrTimeout(1000)) break;
     }
     ssc.stop();
   });

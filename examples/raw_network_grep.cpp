@@ -14,13 +14,11 @@ int main(int argc, char** argv) {
       "Usage: raw_network_grep <numStreams> <host> <port> <batchMillis> [--conf key=value ...]";
   return examples::run(argc, argv, usage, 4, 4, [&](ember::Conf& conf) {
     const auto& args = conf.args();
-    int num_streams = std::stoi(args[0]);
+    int num_streams =
+        static_cast<int>(examples::parseNumber(args[0], "numStreams", 1, 1000, usage));
     int port = examples::parsePort(args[2], usage);
-    int64_t batch_millis = std::stoll(args[3]);
-    if (num_streams < 1 || batch_millis < 1) {
-      std::cerr << usage << "\n";
-      std::exit(1);
-    }
+    int64_t batch_millis = examples::parseNumber(args[3], "batchMillis", 1,
+                                                 std::numeric_limits<int32_t>::max(), usage);
     conf.setIfMissing("ember.app.name", "RawNetworkGrep");
     ember::StreamingContext ssc(conf, ember::Milliseconds(batch_millis));
 

@@ -22,8 +22,10 @@ int main(int argc, char** argv) {
   return examples::run(argc, argv, usage, 4, 4, [&](ember::Conf& conf) {
     const auto& args = conf.args();
     int port = examples::parsePort(args[0], usage);
-    size_t block_size = std::stoul(args[2]);
-    int64_t bytes_per_sec = std::stoll(args[3]);
+    auto block_size = static_cast<size_t>(
+        examples::parseNumber(args[2], "blockSize", 1, std::numeric_limits<int32_t>::max(), usage));
+    int64_t bytes_per_sec = examples::parseNumber(
+        args[3], "bytesPerSec", 1, std::numeric_limits<int64_t>::max() / 1000000, usage);
     std::ifstream in(args[1]);
     if (!in) throw ember::IoError("Cannot read '" + args[1] + "'");
     std::vector<std::string> lines;

@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +72,10 @@ ReadResult readWholeFile(const std::string& path, std::string& out, std::string&
     ::close(fd);
     return ReadResult::kBusy;
   }
+  // Taking a lease makes this process the owner of the descriptor, so a writer opening the
+  // file while we read would break the lease with SIGIO, whose default action kills the
+  // process. With no owner, no signal is sent: the writer just waits until we unlock.
+  if (leased) ::fcntl(fd, F_SETOWN, 0);
   struct stat st;
   if (::fstat(fd, &st) == 0) out.reserve(static_cast<size_t>(st.st_size));
   char buf[1 << 16];
@@ -113,6 +118,12 @@ FileInputNode::FileInputNode(StreamingCore* core, std::string directory)
       directory_(std::move(directory)) {}
 
 void FileInputNode::startInput() {
+  // A lease break between taking a lease and giving up ownership (F_SETOWN 0, above) would
+  // still deliver SIGIO; its default action ends the process. Ignore it, unless the program
+  // handles SIGIO itself.
+  struct sigaction current {};
+  if (::sigaction(SIGIO, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
+    ::signal(SIGIO, SIG_IGN);
   std::string error;
   if (auto files = listFiles(directory_, error)) {
     for (const auto& f : *files) seen_.insert({f.name, f.inode, f.mtime_ns});

@@ -102,10 +102,16 @@ void ReceiverSupervisor::stop(const std::string& reason) {
 void ReceiverSupervisor::restart(const std::string& message, std::optional<Duration> delay,
                                  std::exception_ptr error) {
   std::lock_guard lock(mu_);
-  if (stopped_for_good_ || restarting_) return;
-  restarting_ = true;
+  if (stopped_for_good_) return;
   Duration wait = delay.value_or(restart_delay_);
   std::string why = message + (error ? ": " + describe(error) : "");
+  if (restarting_) {
+    // A restart is under way. Once it has started the receiver again, a new request comes
+    // from the new run and must not be lost: the restart thread runs another round.
+    if (accept_again_ && !restart_again_) restart_again_ = RestartRequest{wait, why};
+    return;
+  }
+  restarting_ = true;
   if (restarter_.joinable()) {
     // The previous restart has finished (restarting_ was false); reap its thread.
     if (restarter_.get_id() == std::this_thread::get_id()) {
@@ -114,20 +120,36 @@ void ReceiverSupervisor::restart(const std::string& message, std::optional<Durat
       restarter_.join();
     }
   }
-  restarter_ = std::thread([this, wait, why] {
-    logWarn(kLog, "Restarting receiver " + name() + " with delay " + wait.toString() + ": " + why);
+  restarter_ = std::thread([this, request = RestartRequest{wait, why}]() mutable {
     for (;;) {
-      stopReceiver("restarting");
-      {
-        std::unique_lock wait_lock(mu_);
-        cv_.wait_for(wait_lock, wait.toChrono(), [&] { return stopped_for_good_; });
-        if (stopped_for_good_) break;
+      logWarn(kLog, "Restarting receiver " + name() + " with delay " + request.delay.toString() +
+                        ": " + request.why);
+      for (;;) {
+        {
+          std::lock_guard round_lock(mu_);
+          accept_again_ = false;  // requests of the run being stopped are this restart
+        }
+        stopReceiver("restarting");
+        {
+          std::unique_lock wait_lock(mu_);
+          cv_.wait_for(wait_lock, request.delay.toChrono(), [&] { return stopped_for_good_; });
+          if (stopped_for_good_) break;
+          restart_again_.reset();
+          accept_again_ = true;
+        }
+        if (startReceiver()) break;
+        logWarn(kLog, "Restarting receiver " + name() + " again in " + request.delay.toString());
       }
-      if (startReceiver()) break;
-      logWarn(kLog, "Restarting receiver " + name() + " again in " + wait.toString());
+      std::lock_guard done_lock(mu_);
+      accept_again_ = false;
+      if (stopped_for_good_ || !restart_again_) {
+        restart_again_.reset();
+        restarting_ = false;
+        return;
+      }
+      request = std::move(*restart_again_);
+      restart_again_.reset();
     }
-    std::lock_guard done_lock(mu_);
-    restarting_ = false;
   });
 }
 

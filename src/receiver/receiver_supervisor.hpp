@@ -36,6 +36,10 @@ class ReceiverSupervisor {
 
  private:
   enum class State { kInitialized, kStarted, kStopped };
+  struct RestartRequest {
+    Duration delay;
+    std::string why;
+  };
   bool startReceiver();  // calls onStart; false (and logs) if it threw
   void stopReceiver(const std::string& reason);
 
@@ -47,6 +51,10 @@ class ReceiverSupervisor {
   State state_ = State::kInitialized;
   bool stopped_for_good_ = false;
   bool restarting_ = false;
+  /// While a restart is under way, a request from the run it started (`accept_again_`
+  /// from just before `onStart`) is kept here and served by the same restart thread.
+  bool accept_again_ = false;
+  std::optional<RestartRequest> restart_again_;
   std::thread restarter_;
   std::thread stopper_;
 };

@@ -109,45 +109,46 @@ std::string runSocketSession(const std::string& host, int port, const ReceiverBa
 }
 
 void LineSocketReceiver::onBytes(std::string_view bytes) {
-  size_t start = 0;
-  while (start < bytes.size()) {
-    size_t nl = bytes.find('\n', start);
-    if (nl == std::string_view::npos) {
-      partial_.append(bytes.substr(start));
-      while (partial_.size() > max_line_) {
-        if (!warned_long_line_) {
-          logWarn("SocketReceiver",
-                  name() + ": a line exceeds ember.streaming.socket.maxLineLength (" +
-                      std::to_string(max_line_) + " bytes); delivering it in pieces");
-          warned_long_line_ = true;
-        }
-        deliver(partial_.substr(0, max_line_));
-        partial_.erase(0, max_line_);
-      }
-      break;
+  while (!bytes.empty()) {
+    size_t nl = bytes.find('\n');
+    std::string_view piece = bytes.substr(0, nl);
+    // A '\r' before the newline is not part of the line (nor of its length).
+    if (nl != std::string_view::npos && !piece.empty() && piece.back() == '\r') {
+      piece.remove_suffix(1);
     }
-    std::string_view piece = bytes.substr(start, nl - start);
-    if (partial_.empty()) {
-      deliver(std::string(piece));
-    } else {
-      partial_.append(piece);
-      deliver(std::move(partial_));
+    // Whether the newline comes in this chunk or a later one, a line never grows past
+    // max_line_: what is over goes out in pieces.
+    while (partial_.size() + piece.size() > max_line_) {
+      size_t take = max_line_ - partial_.size();
+      partial_.append(piece.substr(0, take));
+      piece.remove_prefix(take);
+      if (!warned_long_line_) {
+        logWarn("SocketReceiver",
+                name() + ": a line exceeds ember.streaming.socket.maxLineLength (" +
+                    std::to_string(max_line_) + " bytes); delivering it in pieces");
+        warned_long_line_ = true;
+      }
+      deliver(std::move(partial_), /*end_of_line=*/false);
       partial_.clear();
     }
-    start = nl + 1;
+    partial_.append(piece);
+    if (nl == std::string_view::npos) break;
+    deliver(std::move(partial_), /*end_of_line=*/true);
+    partial_.clear();
+    bytes.remove_prefix(nl + 1);
   }
   storeMany(lines_);
 }
 
-void LineSocketReceiver::deliver(std::string line) {
-  if (!line.empty() && line.back() == '\r') line.pop_back();
+void LineSocketReceiver::deliver(std::string line, bool end_of_line) {
+  if (end_of_line && !line.empty() && line.back() == '\r') line.pop_back();
   lines_.push_back(std::move(line));
 }
 
 void LineSocketReceiver::finishSession() {
   // Like Java's readLine: the last line needs no terminating newline.
   if (!partial_.empty()) {
-    deliver(std::move(partial_));
+    deliver(std::move(partial_), /*end_of_line=*/true);
     partial_.clear();
     storeMany(lines_);
   }

@@ -73,7 +73,8 @@ class LineSocketReceiver final : public SocketReceiverBase<std::string> {
   void finishSession() override;
 
  private:
-  void deliver(std::string line);
+  /// Queues `line` for the next store; drops a trailing '\r' if it ends a line.
+  void deliver(std::string line, bool end_of_line);
   size_t max_line_;
   std::string partial_;
   std::vector<std::string> lines_;

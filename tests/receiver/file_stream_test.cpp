@@ -1,0 +1,237 @@
+// textFileStream: which files of a directory each batch reads, and how.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <ember/ember.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "testing/harness.hpp"
+
+namespace ember {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::BatchCollector;
+using testing::TempDir;
+using Strings = std::vector<std::string>;
+
+void writeFile(const fs::path& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+  ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+/// Writes `name` in `staging`, then renames it into `dir`, as a producer should.
+void moveIn(const TempDir& staging, const fs::path& dir, const std::string& name,
+            const std::string& content) {
+  writeFile(staging.path() / name, content);
+  fs::rename(staging.path() / name, dir / name);
+}
+
+/// A text file stream over a directory, collected per batch.
+struct FileStreamJob {
+  explicit FileStreamJob(const fs::path& dir)
+      : ssc(testing::testConf(), Seconds(1)),
+        lines(ssc.textFileStream(dir.string())),
+        out(lines),
+        partitions(lines.glom()) {}
+  void batch() { ssc.clock().advance(Seconds(1)); }
+
+  StreamingContext ssc;
+  DStream<std::string> lines;
+  BatchCollector<std::string> out;
+  BatchCollector<Strings> partitions;
+};
+
+TEST(TextFileStream, ReadsAFileMovedInAfterStartOnceAndIgnoresOlderFiles) {
+  TempDir dir;
+  TempDir staging;
+  writeFile(dir.path() / "old.txt", "old 1\nold 2\n");
+  FileStreamJob job(dir.path());
+  job.ssc.start();
+  job.batch();
+  moveIn(staging, dir.path(), "new.txt", "new 1\nnew 2\n");
+  job.batch();
+  job.batch();
+  job.batch();
+  job.ssc.stop();
+  EXPECT_EQ(job.out.batches(), (std::vector<Strings>{{}, {"new 1", "new 2"}, {}, {}}));
+}
+
+TEST(TextFileStream, WaitsUntilAFileBeingWrittenInPlaceIsClosed) {
+  TempDir dir;
+  FileStreamJob job(dir.path());
+  job.ssc.start();
+  std::string path = (dir.path() / "growing.txt").string();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << "cannot create " << path;
+  std::string first = "a\nb";
+  ASSERT_EQ(::write(fd, first.data(), first.size()), static_cast<ssize_t>(first.size()));
+  job.batch();  // still open for writing: not read
+  std::string rest = "c\nd\n";
+  ASSERT_EQ(::write(fd, rest.data(), rest.size()), static_cast<ssize_t>(rest.size()));
+  job.batch();  // still open
+  ASSERT_EQ(::close(fd), 0);
+  job.batch();  // closed: read whole
+  job.batch();
+  job.ssc.stop();
+  EXPECT_EQ(job.out.batches(), (std::vector<Strings>{{}, {}, {"a", "bc", "d"}, {}}));
+}
+
+TEST(TextFileStream, IgnoresNamesStartingWithDotOrUnderscore) {
+  TempDir dir;
+  TempDir staging;
+  FileStreamJob job(dir.path());
+  job.ssc.start();
+  moveIn(staging, dir.path(), ".hidden", "hidden\n");
+  moveIn(staging, dir.path(), "_temporary", "temporary\n");
+  moveIn(staging, dir.path(), "visible.txt", "visible\n");
+  job.batch();
+  job.batch();
+  job.ssc.stop();
+  EXPECT_EQ(job.out.batches(), (std::vector<Strings>{{"visible"}, {}}));
+}
+
+TEST(TextFileStream, DanglingSymlinkIsReportedAndReadOnceItsTargetExists) {
+  ScopedLogCapture logs;
+  TempDir dir;
+  TempDir elsewhere;
+  FileStreamJob job(dir.path());
+  job.ssc.start();
+  fs::create_symlink(elsewhere.path() / "target.txt", dir.path() / "link.txt");
+  job.batch();
+  job.batch();
+  EXPECT_EQ(logs.count("link.txt"), 1u) << "expected one warning naming link.txt";
+  writeFile(elsewhere.path() / "target.txt", "through the link\n");
+  job.batch();
+  job.batch();
+  job.ssc.stop();
+  EXPECT_EQ(job.out.batches(), (std::vector<Strings>{{}, {}, {"through the link"}, {}}));
+}
+
+TEST(TextFileStream, UnreadableFileIsReportedAndReadOnceReadable) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads files whatever their mode";
+  ScopedLogCapture logs;
+  TempDir dir;
+  TempDir staging;
+  FileStreamJob job(dir.path());
+  job.ssc.start();
+  writeFile(staging.path() / "locked.txt", "secret\n");
+  fs::permissions(staging.path() / "locked.txt", fs::perms::none);
+  fs::rename(staging.path() / "locked.txt", dir.path() / "locked.txt");
+  job.batch();
+  job.batch();
+  EXPECT_EQ(logs.count("locked.txt"), 1u) << "expected one warning naming locked.txt";
+  fs::permissions(dir.path() / "locked.txt", fs::perms::owner_read);
+  job.batch();
+  job.batch();
+  job.ssc.stop();
+  EXPECT_EQ(job.out.batches(), (std::vector<Strings>{{}, {}, {"secret"}, {}}));
+}
+
+TEST(TextFileStream, MissingDirectoryIsReportedAndFilesArePickedUpOnceItExists) {
+  ScopedLogCapture logs;
+  TempDir parent;
+  TempDir staging;
+  fs::path dir = parent.path() / "later";
+  FileStreamJob job(dir);
+  job.ssc.start();
+  job.batch();
+  job.batch();
+  EXPECT_EQ(logs.count("Cannot list directory '" + dir.string() + "'"), 1u);
+  EXPECT_EQ(job.ssc.getState(), StreamingContextState::kActive);
+  fs::create_directory(dir);
+  moveIn(staging, dir, "first.txt", "hello\n");
+  job.batch();
+  job.batch();
+  job.ssc.stop();
+  EXPECT_EQ(job.out.batches(), (std::vector<Strings>{{}, {}, {"hello"}, {}}));
+}
+
+TEST(TextFileStream, SeveralFilesInOneBatchGiveOnePartitionEach) {
+  TempDir dir;
+  TempDir staging;
+  FileStreamJob job(dir.path());
+  job.ssc.start();
+  moveIn(staging, dir.path(), "a.txt", "a1\na2\n");
+  moveIn(staging, dir.path(), "b.txt", "b1\n");
+  moveIn(staging, dir.path(), "c.txt", "c1\nc2\nc3\n");
+  job.batch();
+  job.ssc.stop();
+  auto batches = job.partitions.batches();
+  ASSERT_EQ(batches.size(), 1u);
+  auto parts = batches[0];
+  std::sort(parts.begin(), parts.end());
+  EXPECT_EQ(parts, (std::vector<Strings>{{"a1", "a2"}, {"b1"}, {"c1", "c2", "c3"}}));
+}
+
+TEST(TextFileStream, HandlesCrlfLineEndings) {
+  TempDir dir;
+  TempDir staging;
+  FileStreamJob job(dir.path());
+  job.ssc.start();
+  moveIn(staging, dir.path(), "dos.txt", "one\r\ntwo\r\n\r\nthree\rx\r\nlast\r");
+  job.batch();
+  job.ssc.stop();
+  EXPECT_EQ(job.out.batches(), (std::vector<Strings>{{"one", "two", "", "three\rx", "last"}}));
+}
+
+TEST(TextFileStream, EmptyFileGivesNoRecords) {
+  TempDir dir;
+  TempDir staging;
+  FileStreamJob job(dir.path());
+  job.ssc.start();
+  moveIn(staging, dir.path(), "empty.txt", "");
+  job.batch();
+  moveIn(staging, dir.path(), "one.txt", "only line");
+  job.batch();
+  job.ssc.stop();
+  EXPECT_EQ(job.out.batches(), (std::vector<Strings>{{}, {"only line"}}));
+}
+
+TEST(TextFileStream, WriterOpeningAFileWhileItIsReadDoesNotKillTheProcess) {
+  // The reader holds a Linux read lease while reading; a writer that opens the file then
+  // breaks the lease, which must not deliver a fatal SIGIO to the engine.
+  TempDir dir;
+  TempDir staging;
+  FileStreamJob job(dir.path());
+  job.ssc.start();
+  constexpr int kLines = 300000;
+  std::string content;
+  for (int i = 0; i < kLines; ++i) content += "line " + std::to_string(i) + " of a big file\n";
+  moveIn(staging, dir.path(), "big.txt", content);
+  std::string path = (dir.path() / "big.txt").string();
+  std::atomic<bool> stop_opening{false};
+  std::atomic<int> opens{0};
+  std::thread opener([&] {
+    while (!stop_opening) {
+      int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fd >= 0) ::close(fd);
+      ++opens;
+      // Mostly closed, so the reader can take its lease, but opened again while it reads.
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  job.batch();
+  stop_opening = true;
+  opener.join();
+  job.batch();  // read now if the writer was in the way before
+  job.batch();
+  job.ssc.stop();
+  size_t total = 0;
+  for (const auto& b : job.out.batches()) total += b.size();
+  EXPECT_EQ(total, static_cast<size_t>(kLines)) << "the file was not read exactly once";
+  EXPECT_GT(opens.load(), 0);
+}
+
+}  // namespace
+}  // namespace ember
