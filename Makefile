@@ -40,8 +40,7 @@ check-headers: configure
 	cmake --build $(BUILD_DIR) --target check-headers -j $(JOBS)
 
 bench: build
-	$(BUILD_DIR)/bench/ember-bench wordcount --threads 1 --seconds 10
-	$(BUILD_DIR)/bench/ember-bench wordcount --threads 2 --seconds 10
+	bench/run.sh $(BUILD_DIR) 10
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -61,6 +61,8 @@ class BlockGeneratorBase {
 
 /// Blocks until `n` records may pass under `ember.streaming.receiver.maxRate`.
 void rateLimiterAcquire(RateLimiter* limiter, size_t n);
+/// Ends every wait of `rateLimiterAcquire` (the receiver stops).
+void rateLimiterClose(RateLimiter* limiter);
 }  // namespace detail
 
 /// Untyped part of a receiver: lifecycle and error reporting.
@@ -177,7 +179,10 @@ class BlockGenerator final : public BlockGeneratorBase {
   uint64_t recordsStored() const override { return stored_.load(std::memory_order_relaxed); }
   /// After `close()`, records stored by lingering receiver threads are dropped (and a
   /// whole-block store throws, so a reliable receiver does not acknowledge it).
-  void close() override { closed_.store(true); }
+  void close() override {
+    closed_.store(true);
+    rateLimiterClose(limiter_);
+  }
 
  private:
   bool closed() const { return closed_.load(std::memory_order_relaxed); }

@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -11,8 +12,10 @@ namespace ember::detail {
 class RateLimiter {
  public:
   explicit RateLimiter(int64_t records_per_second);
-  /// Blocks until `n` records may pass. Unlimited when the rate is <= 0.
+  /// Blocks until `n` records may pass, or `close()` is called. Unlimited when the rate is <= 0.
   void acquire(size_t n);
+  /// Wakes every waiting `acquire` and makes later ones return at once (the receiver stops).
+  void close();
   int64_t rate() const { return rate_; }
 
  private:
@@ -20,6 +23,8 @@ class RateLimiter {
   int64_t rate_;
   double burst_;
   std::mutex mu_;
+  std::condition_variable cv_;
+  bool closed_ = false;
   double tokens_ = 0;
   Clock::time_point last_;
 };

@@ -86,6 +86,9 @@ void ReceiverSupervisor::start() {
 }
 
 void ReceiverSupervisor::stop(const std::string& reason) {
+  // One stop at a time: a second caller must not run onStop while the first still joins
+  // a restart that may be inside onStart.
+  std::lock_guard stop_lock(stop_mu_);
   std::thread restarter;
   {
     std::lock_guard lock(mu_);

@@ -46,6 +46,7 @@ class ReceiverSupervisor {
   std::shared_ptr<ReceiverBase> receiver_;
   int stream_id_;
   Duration restart_delay_;
+  std::mutex stop_mu_;  // serialises stop()
   mutable std::mutex mu_;
   std::condition_variable cv_;
   State state_ = State::kInitialized;

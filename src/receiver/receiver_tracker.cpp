@@ -63,6 +63,8 @@ void ReceiverTracker::stop() {
   timer_cv_.notify_all();
   if (timer_.joinable()) timer_.join();
   for (auto& e : entries_) {
+    // Wake receiver threads sleeping in the rate limiter first, so onStop can join them.
+    if (e->limiter) e->limiter->close();
     if (e->supervisor) e->supervisor->stop("stopped by the streaming context");
     if (e->generator) {
       e->generator->cut();

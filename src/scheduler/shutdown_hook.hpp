@@ -9,6 +9,8 @@ class StreamingCore;
 
 /// Routes SIGINT and SIGTERM to `core` until `removeShutdownHook(core)`.
 void installShutdownHook(StreamingCore* core);
-void removeShutdownHook(StreamingCore* core);
+/// Stops routing signals to `core`. With `wait_for_dispatch` (as `core` is destroyed), also
+/// waits until a stop that a signal started on `core` has returned.
+void removeShutdownHook(StreamingCore* core, bool wait_for_dispatch = false);
 
 }  // namespace ember::detail

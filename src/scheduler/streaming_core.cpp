@@ -120,7 +120,7 @@ StreamingCore::~StreamingCore() {
   }
   if (active) stop(false);
   if (impl_->stopper.joinable()) impl_->stopper.join();
-  removeShutdownHook(this);
+  removeShutdownHook(this, /*wait_for_dispatch=*/true);
 }
 
 ContextState StreamingCore::state() const {
@@ -195,7 +195,7 @@ void StreamingCore::start() {
 
   Time now = clock_->now();
   Time first = now.floor(batch_duration_) + batch_duration_;
-  {
+  try {
     std::lock_guard lock(impl_->mu);
     impl_->zero_time = first - batch_duration_;
     impl_->next_batch = first;
@@ -203,10 +203,23 @@ void StreamingCore::start() {
       out->node().rememberAtLeast(impl_->remember);
       out->node().initialize(impl_->zero_time);
     }
+  } catch (...) {
+    std::lock_guard lock(g_active_mu);
+    g_active = nullptr;
+    throw;
+  }
+  {
+    std::lock_guard lock(impl_->mu);
     impl_->state = ContextState::kActive;
   }
-  for (auto& in : impl_->inputs) in->startInput();
-  receiver_tracker_->start();
+  installShutdownHook(this);
+  try {
+    for (auto& in : impl_->inputs) in->startInput();
+    receiver_tracker_->start();
+  } catch (...) {
+    stop(false);  // leaves the context stopped and no longer the active one
+    throw;
+  }
 
   int concurrent =
       static_cast<int>(std::max<int64_t>(1, conf_.getInt("ember.streaming.concurrentJobs")));
@@ -278,6 +291,10 @@ void StreamingCore::start() {
       receiver_tracker_->allocateBlocksToBatch(t);
       std::vector<Job> jobs;
       try {
+        // Every input stream takes its data for `t` now, whether or not an output asks for
+        // `t` (a window sliding every few batches asks later): data belongs to the batch in
+        // which it arrived, and received blocks are held by the batch's RDD from here on.
+        for (auto& in : impl_->inputs) in->node().touch(t);
         for (size_t i = 0; i < impl_->outputs.size(); ++i) {
           if (auto job = impl_->outputs[i]->generateJob(t)) {
             job->output_op_id = static_cast<int>(i);
@@ -304,11 +321,15 @@ void StreamingCore::start() {
         for (auto& out : impl_->outputs) out->node().clearMetadata(t);
       }
       receiver_tracker_->cleanupOldBatches(t - batch_duration_ * 2);
+      {
+        std::lock_guard lock(impl_->mu);
+        auto& records = impl_->input_records;
+        records.erase(records.begin(), records.lower_bound(t - batch_duration_ * 2));
+      }
       impl_->cv.notify_all();
     }
   });
 
-  installShutdownHook(this);
   logInfo(kLog, "StreamingContext started: batch interval " + batch_duration_.toString() +
                     ", master " + conf_.get("ember.master") + " (" +
                     std::to_string(runtime_->threads()) + " task threads), first batch at " +
@@ -323,7 +344,14 @@ void StreamingCore::stop(bool graceful) {
       impl_->cv.notify_all();
       return;
     }
-    if (impl_->state == ContextState::kStopped || impl_->stopping) return;
+    if (impl_->state == ContextState::kStopped) return;
+    if (impl_->stopping) {
+      // Another thread is stopping the context; wait for it, unless we are one of the
+      // threads that stop joins.
+      if (!t_engine_thread)
+        impl_->cv.wait(lock, [&] { return impl_->state == ContextState::kStopped; });
+      return;
+    }
     impl_->stopping = true;
     if (t_engine_thread) {
       // A job or an engine thread cannot join itself: stop from a thread of our own.
@@ -371,6 +399,7 @@ void StreamingCore::stopNow(bool graceful) {
     stop_generator();
     std::unique_lock lock(impl_->mu);
     if (!impl_->cv.wait_until(lock, deadline, [&] { return impl_->job_sets.empty(); })) {
+      impl_->job_queue.clear();
       logWarn(kLog, "Graceful stop timed out after " + timeout.toString() + " with " +
                         std::to_string(impl_->job_sets.size()) + " batches unfinished");
     }
@@ -391,17 +420,16 @@ void StreamingCore::stopNow(bool graceful) {
   }
   for (auto& in : impl_->inputs) in->stopInput();
   {
-    std::lock_guard lock(impl_->mu);
-    impl_->state = ContextState::kStopped;
-    impl_->stopping = false;
-  }
-  {
     std::lock_guard lock(g_active_mu);
     if (g_active == this) g_active = nullptr;
   }
-  impl_->cv.notify_all();
   std::fflush(stdout);
   logInfo(kLog, "StreamingContext stopped");
+  // Last use of impl_: waiters may destroy the context as soon as they see kStopped.
+  std::lock_guard lock(impl_->mu);
+  impl_->state = ContextState::kStopped;
+  impl_->stopping = false;
+  impl_->cv.notify_all();
 }
 
 void StreamingCore::awaitTermination() {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace ember::detail {
@@ -58,11 +59,22 @@ class DStreamNodeBase {
     return t > zero_time_ && (t - zero_time_).isMultipleOf(slideDuration());
   }
 
-  /// Drops RDDs older than the remember duration, here and upstream.
+  /// Drops RDDs older than the remember duration, here and upstream (each node once).
   void clearMetadata(Time t) {
-    clearOlderThan(t - remember_);
-    for (const auto& p : parents_) p->clearMetadata(t);
+    std::vector<DStreamNodeBase*> stack{this};
+    std::unordered_set<DStreamNodeBase*> seen{this};
+    while (!stack.empty()) {
+      DStreamNodeBase* n = stack.back();
+      stack.pop_back();
+      n->clearOlderThan(t - n->remember_);
+      for (const auto& p : n->parents_) {
+        if (seen.insert(p.get()).second) stack.push_back(p.get());
+      }
+    }
   }
+
+  /// Computes (lazily: builds the lineage of) the RDD of batch `t`, if `t` is valid here.
+  virtual void touch(Time t) = 0;
 
  protected:
   virtual void clearOlderThan(Time t) = 0;
@@ -92,6 +104,8 @@ class DStreamNode : public DStreamNodeBase {
     generated_.emplace(t, rdd);
     return rdd;
   }
+
+  void touch(Time t) override { (void)getOrCompute(t); }
 
   /// The remembered RDDs with times in `[from, to]` (Spark's `slice`).
   std::vector<RddPtr<T>> slice(Time from, Time to) {

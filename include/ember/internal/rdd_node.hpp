@@ -89,9 +89,19 @@ class ChunkBuffer {
     if (buf_.size() == kChunkSize) flush();
   }
   void flush() {
-    if (!buf_.empty()) {
+    if (buf_.empty()) return;
+    if constexpr (std::is_trivially_copyable_v<U>) {
       down_.push(std::span<const U>(buf_.data(), buf_.size()));
       buf_.clear();
+    } else {
+      // Values that own memory (strings, vectors) may be viewed by what comes downstream
+      // (a flatMap splitting a mapped string into views), so a passed-on chunk stays alive
+      // as long as the views: hand it over instead of reusing it.
+      auto chunk = std::make_shared<const std::vector<U>>(std::move(buf_));
+      buf_ = std::vector<U>();
+      buf_.reserve(kChunkSize);
+      down_.keepAlive(chunk);
+      down_.push(std::span<const U>(chunk->data(), chunk->size()));
     }
   }
   ChunkSink<U>& down() { return down_; }
@@ -107,6 +117,8 @@ class MapSink final : public ChunkSink<T> {
   MapSink(ChunkSink<U>& down, const F& f) : buf_(down), f_(f) {}
   void push(std::span<const T> chunk) override {
     for (const T& x : chunk) buf_.add(std::invoke(f_, x));
+    // Views produced from this chunk must reach downstream while the chunk is alive.
+    if constexpr (Own<U>::kBorrows) buf_.flush();
   }
   void keepAlive(const KeepAlive& owner) override { buf_.down().keepAlive(owner); }
   void finish() { buf_.flush(); }
@@ -142,6 +154,7 @@ class FlatMapSink final : public ChunkSink<T> {
         for (auto&& y : produced) buf_.add(std::forward<decltype(y)>(y));
       }
     }
+    if constexpr (Own<U>::kBorrows) buf_.flush();
   }
   void keepAlive(const KeepAlive& owner) override { buf_.down().keepAlive(owner); }
   void finish() { buf_.flush(); }
@@ -272,11 +285,12 @@ class MapPartitionsRdd final : public RddNode<U> {
   size_t numPartitions() const override { return parent_->numPartitions(); }
   void prepare() override { parent_->prepare(); }
   void compute(size_t p, ChunkSink<U>& out) override {
-    VectorSink<T> in;
-    parent_->compute(p, in);
-    for (const auto& owner : in.owners) out.keepAlive(owner);
+    auto in = std::make_shared<VectorSink<T>>();  // outputs may view into the partition
+    parent_->compute(p, *in);
+    for (const auto& owner : in->owners) out.keepAlive(owner);
+    out.keepAlive(in);
     ChunkBuffer<U> buf(out);
-    auto&& produced = std::invoke(f_, std::span<const T>(in.data.data(), in.data.size()));
+    auto&& produced = std::invoke(f_, std::span<const T>(in->data.data(), in->data.size()));
     for (auto&& y : produced) buf.add(std::forward<decltype(y)>(y));
     buf.flush();
   }

@@ -175,8 +175,10 @@ class ShuffledRdd final : public RddNode<std::pair<K, C>> {
     void push(std::span<const In> chunk) override {
       const size_t n = rdd_.partitions_;
       for (const In& kv : chunk) {
-        auto& table = out_.tables[n == 1 ? 0 : partitionOf(StableHash<K>{}(kv.first), n)];
-        auto it = table.find(kv.first);
+        // One hash per record: it picks the target partition and probes that table.
+        const size_t hash = StableHash<K>{}(kv.first);
+        auto& table = out_.tables[n == 1 ? 0 : partitionOf(hash, n)];
+        auto it = table.find(kv.first, hash);
         if (it == table.end()) {
           table.emplace(Own<K>::copy(kv.first, out_.arena),
                         Own<C>::copy(rdd_.create_(kv.second), out_.arena));
