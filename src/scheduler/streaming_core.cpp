@@ -13,6 +13,7 @@
 #include <ember/logging.hpp>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "scheduler/shutdown_hook.hpp"
@@ -61,6 +62,7 @@ struct StreamingCore::Impl {
   std::exception_ptr error;
 
   std::vector<DStreamNodeBase*> nodes;
+  std::vector<DStreamNodeBase*> stateful;  // reachable nodes that must materialise each batch
   std::vector<std::shared_ptr<InputNode>> inputs;
   std::vector<std::shared_ptr<OutputNode>> outputs;
   Duration remember{0};
@@ -203,6 +205,16 @@ void StreamingCore::start() {
       out->node().rememberAtLeast(impl_->remember);
       out->node().initialize(impl_->zero_time);
     }
+    // Stateful nodes the outputs depend on, each once, upstream ones first.
+    std::vector<DStreamNodeBase*> order;
+    std::set<DStreamNodeBase*> seen;
+    std::function<void(DStreamNodeBase*)> visit = [&](DStreamNodeBase* n) {
+      if (!seen.insert(n).second) return;
+      for (const auto& p : n->parents()) visit(p.get());
+      if (n->mustMaterialize()) order.push_back(n);
+    };
+    for (auto& out : impl_->outputs) visit(&out->node());
+    impl_->stateful = std::move(order);
   } catch (...) {
     std::lock_guard lock(g_active_mu);
     g_active = nullptr;
@@ -300,6 +312,18 @@ void StreamingCore::start() {
             job->output_op_id = static_cast<int>(i);
             jobs.push_back(std::move(*job));
           }
+        }
+        for (DStreamNodeBase* node : impl_->stateful) {
+          node->touch(t);
+          Job job;
+          job.time = t;
+          job.output_op_id = static_cast<int>(jobs.size());
+          job.description =
+              "state of " + node->name() + " (stream " + std::to_string(node->id()) + ")";
+          job.run = [node, t] {
+            node->materialize(t);
+          };
+          jobs.push_back(std::move(job));
         }
       } catch (...) {
         reportError(std::make_exception_ptr(

@@ -112,3 +112,27 @@ TEST(Regression, FailedStartLeavesNoActiveContextBehind) {
 
 }  // namespace
 }  // namespace ember
+
+namespace ember {
+namespace {
+
+TEST(Regression, StateIsComputedEveryBatchEvenWhenNoOutputReadsIt) {
+  // The output never runs an action; the state must still advance batch by batch (so the
+  // chain of state RDDs is cut every batch instead of growing until some action runs).
+  StreamingContext ssc(testing::testConf(2), Seconds(1));
+  std::atomic<int> updates{0};
+  ssc.generatorStream(
+         1, [](int64_t) { return std::pair<int, int>(0, 1); }, 1)
+      .updateStateByKey([&updates](const std::vector<int>& v, std::optional<int> s) {
+        updates++;
+        return std::optional<int>(s.value_or(0) + static_cast<int>(v.size()));
+      })
+      .foreachRDD([](const RDD<std::pair<int, int>>&) {});
+  ssc.start();
+  ssc.clock().advance(Seconds(5));
+  ssc.stop();
+  EXPECT_EQ(updates.load(), 5);
+}
+
+}  // namespace
+}  // namespace ember

@@ -76,6 +76,13 @@ class DStreamNodeBase {
   /// Computes (lazily: builds the lineage of) the RDD of batch `t`, if `t` is valid here.
   virtual void touch(Time t) = 0;
 
+  /// Stateful nodes (state, incremental windows) build each batch from the previous one;
+  /// the scheduler materialises their RDD every batch, even when no output reads it, so
+  /// the chain of batches never grows (what checkpointing does in Spark).
+  virtual bool mustMaterialize() const { return false; }
+  /// Runs the tasks of the RDD of batch `t` (if it was generated) so it holds its data.
+  virtual void materialize(Time t) = 0;
+
  protected:
   virtual void clearOlderThan(Time t) = 0;
 
@@ -106,6 +113,15 @@ class DStreamNode : public DStreamNodeBase {
   }
 
   void touch(Time t) override { (void)getOrCompute(t); }
+
+  void materialize(Time t) override {
+    std::optional<RddPtr<T>> rdd;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = generated_.find(t); it != generated_.end()) rdd = it->second;
+    }
+    if (rdd && *rdd) (*rdd)->prepare();
+  }
 
   /// The remembered RDDs with times in `[from, to]` (Spark's `slice`).
   std::vector<RddPtr<T>> slice(Time from, Time to) {

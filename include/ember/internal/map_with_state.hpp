@@ -174,6 +174,7 @@ class MapWithStateNode final : public DStreamNode<MapWithStateRecord<K, S, M>> {
         timeout_(spec.getTimeout()) {
     if (spec.getInitialState()) initial_ = spec.getInitialState()->node();
   }
+  bool mustMaterialize() const override { return true; }
 
  protected:
   std::optional<RddPtr<Record>> compute(Time t) override {

@@ -204,6 +204,7 @@ class ReducedWindowedNode final : public DStreamNode<std::pair<K, V>> {
   }
   Duration slideDuration() const override { return slide_; }
   Duration parentRememberDuration() const override { return this->rememberDuration() + window_; }
+  bool mustMaterialize() const override { return true; }
 
  protected:
   std::optional<RddPtr<KV>> compute(Time t) override {
@@ -304,6 +305,8 @@ class StateNode final : public DStreamNode<std::pair<K, S>> {
         n_(n),
         update_(std::move(update)),
         initial_(std::move(initial)) {}
+
+  bool mustMaterialize() const override { return true; }
 
  protected:
   std::optional<RddPtr<KS>> compute(Time t) override {
