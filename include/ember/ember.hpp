@@ -8,6 +8,7 @@
 #include <ember/dstream.hpp>
 #include <ember/error.hpp>
 #include <ember/hash.hpp>
+#include <ember/listener.hpp>
 #include <ember/logging.hpp>
 #include <ember/rdd.hpp>
 #include <ember/receiver.hpp>

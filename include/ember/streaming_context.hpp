@@ -23,6 +23,7 @@
 #include <ember/internal/input_nodes.hpp>
 #include <ember/internal/socket_source.hpp>
 #include <ember/internal/streaming_core.hpp>
+#include <ember/listener.hpp>
 #include <ember/rdd.hpp>
 #include <ember/receiver.hpp>
 #include <ember/time.hpp>
@@ -104,6 +105,18 @@ class StreamingContext {
 
   /// Keeps every stream's RDDs for at least `duration` (for `DStream::slice`).
   void remember(Duration duration) { core_->remember(duration); }
+
+  // ---- listeners -----------------------------------------------------------------------
+
+  /// Registers a listener (see listener.hpp); it is called on the listener thread.
+  void addStreamingListener(std::shared_ptr<StreamingListener> listener) {
+    core_->addListener(std::move(listener));
+  }
+  void removeStreamingListener(const std::shared_ptr<StreamingListener>& listener) {
+    core_->removeListener(listener);
+  }
+  /// Events dropped because listeners could not keep up with the bounded event queue.
+  uint64_t droppedListenerEvents() const { return core_->droppedListenerEvents(); }
 
   // ---- lifecycle -----------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ bool ReceiverSupervisor::startReceiver() {
   try {
     receiver_->onStart();
     logInfo(kLog, "Started receiver " + name());
+    notify(ReceiverEvent::kStarted, "");
     return true;
   } catch (...) {
     logError(kLog,
@@ -79,6 +80,7 @@ void ReceiverSupervisor::stopReceiver(const std::string& reason) {
              "Receiver " + name() + " failed in onStop: " + describe(std::current_exception()));
   }
   logInfo(kLog, "Stopped receiver " + name() + ": " + reason);
+  notify(ReceiverEvent::kStopped, reason);
 }
 
 void ReceiverSupervisor::start() {
@@ -127,6 +129,8 @@ void ReceiverSupervisor::restart(const std::string& message, std::optional<Durat
     for (;;) {
       logWarn(kLog, "Restarting receiver " + name() + " with delay " + request.delay.toString() +
                         ": " + request.why);
+      notify(ReceiverEvent::kError,
+             "Restarting receiver with delay " + request.delay.toString() + ": " + request.why);
       for (;;) {
         {
           std::lock_guard round_lock(mu_);
@@ -164,8 +168,23 @@ void ReceiverSupervisor::stopAsync(const std::string& reason) {
 }
 
 void ReceiverSupervisor::reportError(const std::string& message, std::exception_ptr error) {
-  logWarn(kLog, "Receiver " + name() + " reported an error: " + message +
-                    (error ? ": " + describe(error) : ""));
+  std::string text = message + (error ? ": " + describe(error) : "");
+  logWarn(kLog, "Receiver " + name() + " reported an error: " + text);
+  notify(ReceiverEvent::kError, text);
+}
+
+void ReceiverSupervisor::setEventHook(EventHook hook) {
+  std::lock_guard lock(mu_);
+  hook_ = std::move(hook);
+}
+
+void ReceiverSupervisor::notify(ReceiverEvent event, const std::string& message) {
+  EventHook hook;
+  {
+    std::lock_guard lock(mu_);
+    hook = hook_;
+  }
+  if (hook) hook(event, message);
 }
 
 }  // namespace ember::detail

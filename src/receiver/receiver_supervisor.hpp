@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <ember/receiver.hpp>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,8 +14,14 @@
 
 namespace ember::detail {
 
+enum class ReceiverEvent { kStarted, kError, kStopped };
+
 class ReceiverSupervisor {
  public:
+  /// Told of starts, errors (reported or causing a restart) and stops, with a message.
+  using EventHook = std::function<void(ReceiverEvent, const std::string& message)>;
+  void setEventHook(EventHook hook);
+
   ReceiverSupervisor(std::shared_ptr<ReceiverBase> receiver, int stream_id, Duration restart_delay);
   ~ReceiverSupervisor();
   ReceiverSupervisor(const ReceiverSupervisor&) = delete;
@@ -46,7 +53,10 @@ class ReceiverSupervisor {
   std::shared_ptr<ReceiverBase> receiver_;
   int stream_id_;
   Duration restart_delay_;
+  void notify(ReceiverEvent event, const std::string& message);
+
   std::mutex stop_mu_;  // serialises stop()
+  EventHook hook_;      // guarded by mu_
   mutable std::mutex mu_;
   std::condition_variable cv_;
   State state_ = State::kInitialized;

@@ -1,6 +1,8 @@
+#include <chrono>
 #include <ember/conf.hpp>
 #include <ember/internal/receiver_tracker.hpp>
 #include <ember/internal/streaming_core.hpp>
+#include <ember/listener.hpp>
 #include <ember/logging.hpp>
 
 #include "receiver/rate_limiter.hpp"
@@ -50,6 +52,38 @@ void ReceiverTracker::start() {
     e->limiter = std::make_unique<RateLimiter>(max_rate);
     e->generator = e->make(*this, e->limiter.get());
     e->supervisor = std::make_unique<ReceiverSupervisor>(e->receiver, e->stream_id, restart_delay);
+    // Listener events: a ReceiverInfo that remembers the last error.
+    auto info = std::make_shared<ReceiverInfo>();
+    info->streamId = e->stream_id;
+    info->name = e->receiver->name();
+    e->supervisor->setEventHook([this, info](ReceiverEvent event, const std::string& message) {
+      ReceiverInfo snapshot;
+      {
+        std::lock_guard lock(mu_);
+        if (event == ReceiverEvent::kError) {
+          info->lastErrorMessage = message;
+          info->lastError = message;
+          info->lastErrorTime = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+        }
+        info->active = event != ReceiverEvent::kStopped;
+        snapshot = *info;
+      }
+      core_.postEvent([snapshot, event](StreamingListener& l) {
+        switch (event) {
+          case ReceiverEvent::kStarted:
+            l.onReceiverStarted(snapshot);
+            break;
+          case ReceiverEvent::kError:
+            l.onReceiverError(snapshot);
+            break;
+          case ReceiverEvent::kStopped:
+            l.onReceiverStopped(snapshot);
+            break;
+        }
+      });
+    });
   }
   timer_ = std::thread([this] { timerLoop(); });
   for (auto& e : entries_) e->supervisor->start();

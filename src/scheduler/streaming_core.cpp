@@ -10,12 +10,14 @@
 #include <ember/internal/dstream_node.hpp>
 #include <ember/internal/receiver_tracker.hpp>
 #include <ember/internal/streaming_core.hpp>
+#include <ember/listener.hpp>
 #include <ember/logging.hpp>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "scheduler/listener_bus.hpp"
 #include "scheduler/shutdown_hook.hpp"
 
 namespace ember::detail {
@@ -47,7 +49,7 @@ struct StreamingCore::Impl {
   struct JobSet {
     size_t remaining = 0;
     std::exception_ptr error;
-    int64_t submitted_ms = 0;
+    BatchInfo info;
   };
   struct QueuedJob {
     Job job;
@@ -110,6 +112,7 @@ StreamingCore::StreamingCore(const Conf& conf, Duration batch_duration)
   } else {
     clock_ = std::make_unique<SystemClock>();
   }
+  bus_ = std::make_unique<ListenerBus>();
   receiver_tracker_ = std::make_unique<ReceiverTracker>(conf_, *this);
   unpersist_ = conf_.getBool("ember.streaming.unpersist");
 }
@@ -169,6 +172,20 @@ void StreamingCore::reportInput(Time batch, int stream_id, int64_t records) {
   impl_->input_records[batch][stream_id] = records;
 }
 
+void StreamingCore::addListener(std::shared_ptr<StreamingListener> listener) {
+  bus_->add(std::move(listener));
+}
+
+void StreamingCore::removeListener(const std::shared_ptr<StreamingListener>& listener) {
+  bus_->remove(listener);
+}
+
+void StreamingCore::postEvent(std::function<void(StreamingListener&)> event) {
+  bus_->post(std::move(event));
+}
+
+uint64_t StreamingCore::droppedListenerEvents() const { return bus_->dropped(); }
+
 void StreamingCore::start() {
   {
     std::lock_guard lock(impl_->mu);
@@ -195,8 +212,8 @@ void StreamingCore::start() {
     g_active = this;
   }
 
-  Time now = clock_->now();
-  Time first = now.floor(batch_duration_) + batch_duration_;
+  Time clock_now = clock_->now();
+  Time first = clock_now.floor(batch_duration_) + batch_duration_;
   try {
     std::lock_guard lock(impl_->mu);
     impl_->zero_time = first - batch_duration_;
@@ -247,14 +264,30 @@ void StreamingCore::start() {
           job = std::move(impl_->job_queue.front().job);
           impl_->job_queue.pop_front();
           ++impl_->running_jobs;
+          auto it = impl_->job_sets.find(job.time);
+          if (it != impl_->job_sets.end()) {
+            BatchInfo& info = it->second.info;
+            int64_t now = wallMillis();
+            if (!info.processingStartTime) {
+              info.processingStartTime = now;
+              postEvent([info](StreamingListener& l) { l.onBatchStarted(info); });
+            }
+            if (auto op = info.outputOperationInfos.find(job.output_op_id);
+                !job.internal && op != info.outputOperationInfos.end()) {
+              op->second.startTime = now;
+              postEvent([o = op->second](StreamingListener& l) { l.onOutputOperationStarted(o); });
+            }
+          }
         }
         std::exception_ptr failure;
+        std::string failure_text;
         try {
           job.run();
         } catch (...) {
-          failure = std::make_exception_ptr(BatchFailedError(
-              job.time, "output operation " + std::to_string(job.output_op_id) + " (" +
-                            job.description + ") failed: " + describe(std::current_exception())));
+          failure_text = describe(std::current_exception());
+          failure = std::make_exception_ptr(
+              BatchFailedError(job.time, "output operation " + std::to_string(job.output_op_id) +
+                                             " (" + job.description + ") failed: " + failure_text));
         }
         std::exception_ptr batch_error;
         bool completed = false;
@@ -263,8 +296,19 @@ void StreamingCore::start() {
           --impl_->running_jobs;
           auto it = impl_->job_sets.find(job.time);
           if (it != impl_->job_sets.end()) {
+            BatchInfo& info = it->second.info;
+            int64_t now = wallMillis();
+            if (auto op = info.outputOperationInfos.find(job.output_op_id);
+                !job.internal && op != info.outputOperationInfos.end()) {
+              op->second.endTime = now;
+              if (failure) op->second.failureReason = failure_text;
+              postEvent(
+                  [o = op->second](StreamingListener& l) { l.onOutputOperationCompleted(o); });
+            }
             if (failure && !it->second.error) it->second.error = failure;
             if (--it->second.remaining == 0) {
+              info.processingEndTime = now;
+              postEvent([info](StreamingListener& l) { l.onBatchCompleted(info); });
               batch_error = it->second.error;
               impl_->job_sets.erase(it);
               impl_->input_records.erase(job.time);
@@ -323,6 +367,7 @@ void StreamingCore::start() {
           job.run = [node, t] {
             node->materialize(t);
           };
+          job.internal = true;
           jobs.push_back(std::move(job));
         }
       } catch (...) {
@@ -337,7 +382,24 @@ void StreamingCore::start() {
         if (!jobs.empty()) {
           auto& set = impl_->job_sets[t];
           set.remaining = jobs.size();
-          set.submitted_ms = wallMillis();
+          BatchInfo& info = set.info;
+          info.batchTime = t;
+          info.submissionTime = wallMillis();
+          if (auto in = impl_->input_records.find(t); in != impl_->input_records.end()) {
+            for (const auto& [stream, records] : in->second) {
+              info.streamIdToInputInfo[stream] = StreamInputInfo{stream, records, {}};
+            }
+          }
+          for (const auto& j : jobs) {
+            if (j.internal) continue;
+            OutputOperationInfo op;
+            op.batchTime = t;
+            op.id = j.output_op_id;
+            op.description = j.description;
+            op.name = j.description.substr(0, j.description.find(" at "));
+            info.outputOperationInfos[op.id] = std::move(op);
+          }
+          postEvent([info](StreamingListener& l) { l.onBatchSubmitted(info); });
           for (auto& j : jobs) impl_->job_queue.push_back({std::move(j)});
         }
       }
@@ -354,6 +416,7 @@ void StreamingCore::start() {
     }
   });
 
+  postEvent([now = wallMillis()](StreamingListener& l) { l.onStreamingStarted(now); });
   logInfo(kLog, "StreamingContext started: batch interval " + batch_duration_.toString() +
                     ", master " + conf_.get("ember.master") + " (" +
                     std::to_string(runtime_->threads()) + " task threads), first batch at " +
@@ -448,6 +511,8 @@ void StreamingCore::stopNow(bool graceful) {
     if (g_active == this) g_active = nullptr;
   }
   std::fflush(stdout);
+  bus_->drain(
+      std::chrono::seconds(5));  // listeners see every event before awaitTermination returns
   logInfo(kLog, "StreamingContext stopped");
   // Last use of impl_: waiters may destroy the context as soon as they see kStopped.
   std::lock_guard lock(impl_->mu);

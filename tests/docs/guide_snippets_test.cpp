@@ -165,6 +165,18 @@ void outputs(ember::DStream<std::pair<std::string, int>> counts) {
   // [end]
 }
 
+// [snippet:listener]
+class DelayReporter : public ember::StreamingListener {
+ public:
+  void onBatchCompleted(const ember::BatchInfo& batch) override {
+    std::cout << batch.batchTime.toString() << ": " << batch.numRecords()
+              << " records, scheduling delay " << batch.schedulingDelay().value_or(0)
+              << " ms, processing " << batch.processingDelay().value_or(0) << " ms\n";
+  }
+};
+// ssc.addStreamingListener(std::make_shared<DelayReporter>());
+// [end]
+
 struct Click {
   std::string user;
   int64_t timestamp_ms = 0;
@@ -196,6 +208,17 @@ TEST(GuideSnippets, ManualClockTestRunsAsShown) {
   // results == {3, 0}
   // [end]
   EXPECT_EQ(results, (std::vector<int64_t>{3, 0}));
+}
+
+TEST(GuideSnippets, ListenerCompiles) {
+  StreamingContext ssc(testing::testConf(), Seconds(1));
+  ssc.addStreamingListener(std::make_shared<guide::DelayReporter>());
+  ssc.queueStream(std::make_shared<RddQueue<int>>()).foreachRDD([](const RDD<int>&) {});
+  ::testing::internal::CaptureStdout();
+  ssc.start();
+  ssc.clock().advance(Seconds(1));
+  ssc.stop();
+  EXPECT_NE(::testing::internal::GetCapturedStdout().find("1000 ms: 0 records"), std::string::npos);
 }
 
 TEST(GuideSnippets, ReceiverAndStructWork) {

@@ -15,12 +15,14 @@
 
 namespace ember {
 class ReceiverBase;
-}
+class StreamingListener;
+}  // namespace ember
 
 namespace ember::detail {
 
 class DStreamNodeBase;
 class ReceiverTracker;
+class ListenerBus;
 
 /// One output operation's work for one batch.
 struct Job {
@@ -28,6 +30,7 @@ struct Job {
   int output_op_id = 0;
   std::string description;  // e.g. "print at word_count.cpp:42"
   std::function<void()> run;
+  bool internal = false;  // engine work (materialising state), not a user's output operation
 };
 
 /// What the core needs from an output DStream.
@@ -77,6 +80,12 @@ class StreamingCore {
   void remember(Duration d);
   void reportInput(Time batch, int stream_id, int64_t records);
 
+  void addListener(std::shared_ptr<StreamingListener> listener);
+  void removeListener(const std::shared_ptr<StreamingListener>& listener);
+  /// Queues an event for the listeners (no-op without listeners).
+  void postEvent(std::function<void(StreamingListener&)> event);
+  uint64_t droppedListenerEvents() const;
+
   void start();
   void stop(bool graceful);
   void awaitTermination();
@@ -92,6 +101,7 @@ class StreamingCore {
   bool unpersist_ = true;
   std::shared_ptr<Runtime> runtime_;
   std::unique_ptr<Clock> clock_;
+  std::unique_ptr<ListenerBus> bus_;
   std::unique_ptr<ReceiverTracker> receiver_tracker_;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,87 @@
+#include "scheduler/listener_bus.hpp"
+
+#include <algorithm>
+#include <ember/logging.hpp>
+
+namespace ember::detail {
+
+ListenerBus::ListenerBus() : thread_([this] { loop(); }) {}
+
+ListenerBus::~ListenerBus() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void ListenerBus::add(std::shared_ptr<StreamingListener> listener) {
+  std::lock_guard lock(mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+void ListenerBus::remove(const std::shared_ptr<StreamingListener>& listener) {
+  std::lock_guard lock(mu_);
+  std::erase(listeners_, listener);
+}
+
+bool ListenerBus::hasListeners() const {
+  std::lock_guard lock(mu_);
+  return !listeners_.empty();
+}
+
+void ListenerBus::post(std::function<void(StreamingListener&)> event) {
+  {
+    std::lock_guard lock(mu_);
+    if (listeners_.empty()) return;
+    if (queue_.size() >= kCapacity) {
+      if (dropped_++ % 1000 == 0) {
+        logWarn("ListenerBus", "Listener event queue is full (" + std::to_string(kCapacity) +
+                                   " events): a listener is too slow; " + std::to_string(dropped_) +
+                                   " events dropped so far");
+      }
+      return;
+    }
+    queue_.push_back(std::move(event));
+    ++posted_;
+  }
+  cv_.notify_all();
+}
+
+void ListenerBus::drain(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  uint64_t target = posted_;
+  cv_.wait_for(lock, timeout, [&] { return delivered_ >= target || stop_; });
+}
+
+uint64_t ListenerBus::dropped() const {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
+
+void ListenerBus::loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;
+    auto event = std::move(queue_.front());
+    queue_.pop_front();
+    auto listeners = listeners_;
+    lock.unlock();
+    for (auto& l : listeners) {
+      try {
+        event(*l);
+      } catch (const std::exception& e) {
+        logError("ListenerBus", std::string("A streaming listener threw: ") + e.what());
+      } catch (...) {
+        logError("ListenerBus", "A streaming listener threw a non-standard exception");
+      }
+    }
+    lock.lock();
+    ++delivered_;
+    cv_.notify_all();
+  }
+}
+
+}  // namespace ember::detail
