@@ -38,7 +38,7 @@ TEST_P(Rdds, ActionsReturnWhatSparkReturns) {
   EXPECT_EQ(rdd.fold(0, [](int a, int b) { return a + b; }), 15);
   EXPECT_FALSE(rdd.isEmpty());
   std::atomic<int> sum{0};
-  rdd.foreach([&](int x) { sum += x; });
+  rdd.foreach ([&](int x) { sum += x; });
   EXPECT_EQ(sum.load(), 15);
   std::atomic<int> partitions{0};
   rdd.foreachPartition([&](std::span<const int>) { partitions++; });
@@ -63,13 +63,15 @@ TEST_P(Rdds, SortByOrdersGloballyAcrossPartitions) {
   auto sorted = make(data, 4).sortBy([](int x) { return x; }, true, 3).collect();
   EXPECT_TRUE(std::is_sorted(sorted.begin(), sorted.end()));
   EXPECT_EQ(sorted.size(), 1000u);
-  auto desc = make<std::pair<std::string, int>>({{"b", 1}, {"a", 3}, {"c", 2}}).sortByKey(false).collect();
+  auto desc =
+      make<std::pair<std::string, int>>({{"b", 1}, {"a", 3}, {"c", 2}}).sortByKey(false).collect();
   EXPECT_EQ(desc.front().first, "c");
 }
 
 TEST_P(Rdds, BorrowedViewsComeBackOwned) {
   auto lines = make<std::string>({"alpha beta", "gamma"}, 2);
-  std::vector<std::string> words = lines.flatMap([](std::string_view l) { return split(l, ' '); }).collect();
+  std::vector<std::string> words =
+      lines.flatMap([](std::string_view l) { return split(l, ' '); }).collect();
   EXPECT_EQ(words, (std::vector<std::string>{"alpha", "beta", "gamma"}));
 }
 
@@ -98,7 +100,8 @@ TEST_P(Rdds, KeysSpreadOverPartitionsByStableHash) {
   for (const auto& p : parts) {
     EXPECT_GT(p.size(), 1000u);
     EXPECT_LT(p.size(), 1500u);
-    for (const auto& kv : p) EXPECT_EQ(partitionOf(StableHash<int>{}(kv.first), 8), static_cast<size_t>(&p - &parts[0]));
+    for (const auto& kv : p)
+      EXPECT_EQ(partitionOf(StableHash<int>{}(kv.first), 8), static_cast<size_t>(&p - &parts[0]));
   }
 }
 
@@ -106,8 +109,9 @@ TEST_P(Rdds, RepartitionRejectsZeroPartitions) {
   EXPECT_THROW(make<int>({1}).repartition(0), UsageError);
 }
 
-INSTANTIATE_TEST_SUITE_P(Threads, Rdds, ::testing::Values(1, 2, 4),
-                         [](const auto& param_info) { return "local" + std::to_string(param_info.param); });
+INSTANTIATE_TEST_SUITE_P(Threads, Rdds, ::testing::Values(1, 2, 4), [](const auto& param_info) {
+  return "local" + std::to_string(param_info.param);
+});
 
 }  // namespace
 }  // namespace ember
