@@ -217,17 +217,10 @@ class RDD {
 
   /// `(key, all values of the key)`; no map-side combine, as in Spark.
   auto groupByKey(int numPartitions = 0) const requires KeyValue<T> {
+    using K = typename T::first_type;
     using V = typename T::second_type;
-    return combineByKey([](const V& v) { return std::vector<V>{v}; },
-                        [](std::vector<V> c, const V& v) {
-                          c.push_back(v);
-                          return c;
-                        },
-                        [](std::vector<V> a, const std::vector<V>& b) {
-                          a.insert(a.end(), b.begin(), b.end());
-                          return a;
-                        },
-                        numPartitions, false);
+    return make<std::pair<K, std::vector<V>>>(
+        detail::groupByKeyRdd<K, V>(node_, partitionsOrDefault(numPartitions), "groupByKey"));
   }
 
   /// `(key, (values here, values in other))` for every key in either.

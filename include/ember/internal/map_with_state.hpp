@@ -186,30 +186,9 @@ class MapWithStateNode final : public DStreamNode<MapWithStateRecord<K, S, M>> {
     if (previous_time > this->zeroTime()) {
       if (auto p = this->getOrCompute(previous_time)) previous = *p;
     } else if (initial_) {
-      auto id = [](const S& s) {
-        return s;
-      };
-      auto keep = [](S a, const S&) {
-        return a;
-      };
-      initial =
-          std::make_shared<ShuffledRdd<K, S, S, decltype(id), decltype(keep), decltype(keep)>>(
-              initial_, n_, true, id, keep, keep, "mapWithState initial state");
+      initial = partitionByKeyRdd<K, S>(initial_, n_, "mapWithState initial state");
     }
-    auto create = [](const V& v) {
-      return std::vector<V>{v};
-    };
-    auto merge = [](std::vector<V> c, const V& v) {
-      c.push_back(v);
-      return c;
-    };
-    auto combine = [](std::vector<V> a, const std::vector<V>& b) {
-      a.insert(a.end(), b.begin(), b.end());
-      return a;
-    };
-    auto grouped = std::make_shared<
-        ShuffledRdd<K, V, std::vector<V>, decltype(create), decltype(merge), decltype(combine)>>(
-        *batch, n_, false, create, merge, combine, "mapWithState (group)");
+    auto grouped = groupByKeyRdd<K, V>(*batch, n_, "mapWithState (group)");
     auto rdd = std::make_shared<MapWithStateRdd<K, V, S, M, F>>(
         this->core().runtime(), n_, std::move(previous), std::move(initial), std::move(grouped), t,
         timeout_, f_);

@@ -284,4 +284,49 @@ class CoGroupedRdd final : public RddNode<std::pair<K, std::pair<std::vector<V>,
   BucketStage<std::pair<K, W>> right_;
 };
 
+/// Combiners of `groupByKey`: values of a key in arrival order.
+template <class V>
+struct GroupCreate {
+  std::vector<V> operator()(const V& v) const { return {v}; }
+};
+template <class V>
+struct GroupAppend {
+  std::vector<V> operator()(std::vector<V> c, const V& v) const {
+    c.push_back(v);
+    return c;
+  }
+};
+template <class V>
+struct GroupConcat {
+  std::vector<V> operator()(std::vector<V> a, const std::vector<V>& b) const {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  }
+};
+
+/// `rdd` grouped by key into `n` hash partitions, without map-side combine (as Spark's).
+template <class K, class V>
+RddPtr<std::pair<K, std::vector<V>>> groupByKeyRdd(RddPtr<std::pair<K, V>> rdd, size_t n,
+                                                   std::string name) {
+  return std::make_shared<
+      ShuffledRdd<K, V, std::vector<V>, GroupCreate<V>, GroupAppend<V>, GroupConcat<V>>>(
+      std::move(rdd), n, false, GroupCreate<V>{}, GroupAppend<V>{}, GroupConcat<V>{},
+      std::move(name));
+}
+
+/// `(key, value)` pairs hash-partitioned into `n` partitions, one value per key (the first
+/// seen): how an initial state is laid out like the states computed later.
+template <class K, class S>
+RddPtr<std::pair<K, S>> partitionByKeyRdd(RddPtr<std::pair<K, S>> rdd, size_t n, std::string name) {
+  auto id = [](const S& s) {
+    return s;
+  };
+  auto keep_first = [](S a, const S&) {
+    return a;
+  };
+  return std::make_shared<
+      ShuffledRdd<K, S, S, decltype(id), decltype(keep_first), decltype(keep_first)>>(
+      std::move(rdd), n, true, id, keep_first, keep_first, std::move(name));
+}
+
 }  // namespace ember::detail

@@ -317,43 +317,15 @@ class StateNode final : public DStreamNode<std::pair<K, S>> {
     if (previous_time > this->zeroTime()) {
       if (auto p = this->getOrCompute(previous_time)) previous = *p;
     } else if (initial_) {
-      // Hash-partition the initial state like every later state.
-      auto id = [](const S& s) {
-        return s;
-      };
-      auto keep = [](S a, const S&) {
-        return a;
-      };
-      previous =
-          std::make_shared<ShuffledRdd<K, S, S, decltype(id), decltype(keep), decltype(keep)>>(
-              *initial_, n_, true, id, keep, keep, "updateStateByKey initial state");
+      previous = partitionByKeyRdd<K, S>(*initial_, n_, "updateStateByKey initial state");
     }
-    auto grouped =
-        std::make_shared<ShuffledRdd<K, V, std::vector<V>, GroupCreate, GroupMerge, GroupCombine>>(
-            *batch, n_, false, GroupCreate{}, GroupMerge{}, GroupCombine{},
-            "updateStateByKey (group)");
+    auto grouped = groupByKeyRdd<K, V>(*batch, n_, "updateStateByKey (group)");
     auto merged = std::make_shared<StateMergeRdd<K, V, S, Update>>(
         this->core().runtime(), n_, std::move(previous), std::move(grouped), t, update_);
     return std::make_shared<MaterializedRdd<KS>>(std::move(merged));
   }
 
  private:
-  struct GroupCreate {
-    std::vector<V> operator()(const V& v) const { return {v}; }
-  };
-  struct GroupMerge {
-    std::vector<V> operator()(std::vector<V> c, const V& v) const {
-      c.push_back(v);
-      return c;
-    }
-  };
-  struct GroupCombine {
-    std::vector<V> operator()(std::vector<V> a, const std::vector<V>& b) const {
-      a.insert(a.end(), b.begin(), b.end());
-      return a;
-    }
-  };
-
   DStreamPtr<KV> parent_;
   size_t n_;
   Update update_;
