@@ -131,6 +131,14 @@ std::vector<ConfKey> makeKeys() {
               "of this size, with a warning, so a peer that never sends a newline cannot "
               "exhaust memory.",
        .min_value = 1},
+      {.key = "ember.ui.showConsoleProgress",
+       .spark_alias = "spark.ui.showConsoleProgress",
+       .default_value = "true",
+       .type = ConfType::kBool,
+       .accepted = "true or false",
+       .doc = "Show batch progress: on a terminal, one status line updated in place after each "
+              "batch (records, processing time, scheduling delay; yellow when processing takes "
+              "longer than the batch interval); otherwise an INFO log line every 10 s of batches."},
   };
 }
 

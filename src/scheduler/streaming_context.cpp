@@ -3,6 +3,8 @@
 #include <ember/streaming_context.hpp>
 #include <mutex>
 
+#include "scheduler/console_progress.hpp"
+
 namespace ember {
 
 namespace detail {
@@ -19,6 +21,7 @@ void printBatch(Time t, const std::vector<std::string>& rendered, size_t num) {
   if (rendered.size() > num) out += "...\n";
   out += '\n';
   std::lock_guard lock(mu);
+  clearConsoleProgress();  // the batch starts on a clean line, not after the status line
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
 }

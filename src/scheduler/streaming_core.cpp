@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "scheduler/console_progress.hpp"
 #include "scheduler/listener_bus.hpp"
 #include "scheduler/shutdown_hook.hpp"
 
@@ -416,6 +417,9 @@ void StreamingCore::start() {
     }
   });
 
+  if (conf_.getBool("ember.ui.showConsoleProgress")) {
+    bus_->add(std::make_shared<ConsoleProgress>(batch_duration_, stderrIsTerminal()));
+  }
   postEvent([now = wallMillis()](StreamingListener& l) { l.onStreamingStarted(now); });
   logInfo(kLog, "StreamingContext started: batch interval " + batch_duration_.toString() +
                     ", master " + conf_.get("ember.master") + " (" +

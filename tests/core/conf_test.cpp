@@ -154,6 +154,7 @@ TEST(ConfRegistry, RegistersExactlyTheDocumentedKeys) {
       "ember.streaming.receiverRestartDelay",
       "ember.streaming.unpersist",
       "ember.streaming.socket.maxLineLength",
+      "ember.ui.showConsoleProgress",
   };
   std::set<std::string_view> actual;
   for (const ConfKey& key : Conf::knownKeys()) {
