@@ -50,8 +50,6 @@ template <class U>
 using Emitter = detail::Emitter<U>;
 
 namespace detail {
-template <class T>
-RDD<T> wrapRdd(RddPtr<T> node);
 /// The element type a `flatMap` function produces, for the range-returning form.
 template <class T, class F>
 using FlatMapResult =
@@ -430,7 +428,7 @@ class RDD {
       node_->compute(p, sink);
       writer.close();
     });
-    commit.commit(numPartitions());
+    commit.commit();
   }
 
   size_t getNumPartitions() const { return numPartitions(); }
@@ -502,12 +500,5 @@ class RDD {
 
   detail::RddPtr<T> node_;
 };
-
-namespace detail {
-template <class T>
-RDD<T> wrapRdd(RddPtr<T> node) {
-  return RDD<T>(std::move(node));
-}
-}  // namespace detail
 
 }  // namespace ember

@@ -4,19 +4,11 @@
 #include <exception>
 #include <string>
 
+#include "core/exception_text.hpp"
+
 namespace ember::detail {
 namespace {
 thread_local bool t_in_task = false;
-
-std::string describe(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception (not derived from std::exception)";
-  }
-}
 }  // namespace
 
 Runtime::Runtime(int threads, int max_task_failures, int default_parallelism)
@@ -83,7 +75,7 @@ void Runtime::runTasks(std::string_view stage, size_t n, const std::function<voi
             task_retries_.fetch_add(1, std::memory_order_relaxed);
             logWarn("TaskSetManager", "Lost task " + std::to_string(i) + " in stage " + stage_name +
                                           " (attempt " + std::to_string(attempt + 1) +
-                                          "): " + describe(last) + "; retrying");
+                                          "): " + describeException(last) + "; retrying");
           }
         }
       }
@@ -93,7 +85,7 @@ void Runtime::runTasks(std::string_view stage, size_t n, const std::function<voi
           group.failed_partition = i;
           group.failure = "Task " + std::to_string(i) + " in stage " + stage_name + " failed " +
                           std::to_string(attempt) +
-                          " times; most recent failure: " + describe(last);
+                          " times; most recent failure: " + describeException(last);
         }
       } else {
         tasks_completed_.fetch_add(1, std::memory_order_relaxed);

@@ -49,7 +49,7 @@ std::string TextOutputCommit::partPath(size_t partition) const {
   return temp_path_ + name;
 }
 
-void TextOutputCommit::commit(size_t /*partitions*/) {
+void TextOutputCommit::commit() {
   PartFileWriter success(temp_path_ + "/_SUCCESS");
   success.close();
   if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {

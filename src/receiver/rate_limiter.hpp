@@ -16,7 +16,6 @@ class RateLimiter {
   void acquire(size_t n);
   /// Wakes every waiting `acquire` and makes later ones return at once (the receiver stops).
   void close();
-  int64_t rate() const { return rate_; }
 
  private:
   using Clock = std::chrono::steady_clock;

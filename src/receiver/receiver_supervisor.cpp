@@ -2,20 +2,11 @@
 
 #include <ember/logging.hpp>
 
+#include "core/exception_text.hpp"
+
 namespace ember::detail {
 namespace {
 constexpr const char* kLog = "ReceiverSupervisor";
-
-std::string describe(const std::exception_ptr& e) {
-  if (!e) return "";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
 }  // namespace
 
 ReceiverSupervisor::ReceiverSupervisor(std::shared_ptr<ReceiverBase> receiver, int stream_id,
@@ -61,8 +52,8 @@ bool ReceiverSupervisor::startReceiver() {
     notify(ReceiverEvent::kStarted, "");
     return true;
   } catch (...) {
-    logError(kLog,
-             "Receiver " + name() + " failed to start: " + describe(std::current_exception()));
+    logError(kLog, "Receiver " + name() +
+                       " failed to start: " + describeException(std::current_exception()));
     return false;
   }
 }
@@ -76,8 +67,8 @@ void ReceiverSupervisor::stopReceiver(const std::string& reason) {
   try {
     receiver_->onStop();
   } catch (...) {
-    logError(kLog,
-             "Receiver " + name() + " failed in onStop: " + describe(std::current_exception()));
+    logError(kLog, "Receiver " + name() +
+                       " failed in onStop: " + describeException(std::current_exception()));
   }
   logInfo(kLog, "Stopped receiver " + name() + ": " + reason);
   notify(ReceiverEvent::kStopped, reason);
@@ -109,7 +100,7 @@ void ReceiverSupervisor::restart(const std::string& message, std::optional<Durat
   std::lock_guard lock(mu_);
   if (stopped_for_good_) return;
   Duration wait = delay.value_or(restart_delay_);
-  std::string why = message + (error ? ": " + describe(error) : "");
+  std::string why = message + (error ? ": " + describeException(error) : "");
   if (restarting_) {
     // A restart is under way. Once it has started the receiver again, a new request comes
     // from the new run and must not be lost: the restart thread runs another round.
@@ -168,7 +159,7 @@ void ReceiverSupervisor::stopAsync(const std::string& reason) {
 }
 
 void ReceiverSupervisor::reportError(const std::string& message, std::exception_ptr error) {
-  std::string text = message + (error ? ": " + describe(error) : "");
+  std::string text = message + (error ? ": " + describeException(error) : "");
   logWarn(kLog, "Receiver " + name() + " reported an error: " + text);
   notify(ReceiverEvent::kError, text);
 }

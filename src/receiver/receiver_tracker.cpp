@@ -38,11 +38,6 @@ void ReceiverTracker::addReceiver(int stream_id, std::shared_ptr<ReceiverBase> r
   entries_.push_back(std::move(e));
 }
 
-size_t ReceiverTracker::numReceivers() const {
-  std::lock_guard lock(mu_);
-  return entries_.size();
-}
-
 void ReceiverTracker::start() {
   if (entries_.empty()) return;
   const Conf& conf = core_.conf();

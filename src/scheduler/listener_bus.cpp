@@ -26,11 +26,6 @@ void ListenerBus::remove(const std::shared_ptr<StreamingListener>& listener) {
   std::erase(listeners_, listener);
 }
 
-bool ListenerBus::hasListeners() const {
-  std::lock_guard lock(mu_);
-  return !listeners_.empty();
-}
-
 void ListenerBus::post(std::function<void(StreamingListener&)> event) {
   {
     std::lock_guard lock(mu_);

@@ -29,7 +29,6 @@ class ListenerBus {
   /// Waits (at most `timeout`) until every event posted so far has been delivered.
   void drain(std::chrono::milliseconds timeout);
   uint64_t dropped() const;
-  bool hasListeners() const;
 
  private:
   void loop();

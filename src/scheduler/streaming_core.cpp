@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "core/exception_text.hpp"
 #include "scheduler/console_progress.hpp"
 #include "scheduler/listener_bus.hpp"
 #include "scheduler/shutdown_hook.hpp"
@@ -28,16 +29,6 @@ constexpr const char* kLog = "StreamingContext";
 thread_local bool t_engine_thread = false;
 std::mutex g_active_mu;
 StreamingCore* g_active = nullptr;
-
-std::string describe(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
 
 int64_t wallMillis() {
   using namespace std::chrono;
@@ -64,7 +55,7 @@ struct StreamingCore::Impl {
   bool workers_stop = false;
   std::exception_ptr error;
 
-  std::vector<DStreamNodeBase*> nodes;
+  int next_node_id = 0;
   std::vector<DStreamNodeBase*> stateful;  // reachable nodes that must materialise each batch
   std::vector<std::shared_ptr<InputNode>> inputs;
   std::vector<std::shared_ptr<OutputNode>> outputs;
@@ -143,11 +134,10 @@ void StreamingCore::checkNotStarted(const std::string& what) const {
   }
 }
 
-int StreamingCore::registerNode(DStreamNodeBase* node) {
+int StreamingCore::registerNode(DStreamNodeBase* /*node*/) {
   checkNotStarted("Adding a DStream");
   std::lock_guard lock(impl_->mu);
-  impl_->nodes.push_back(node);
-  return static_cast<int>(impl_->nodes.size() - 1);
+  return impl_->next_node_id++;  // creation order: the same in every process
 }
 
 void StreamingCore::addInput(std::shared_ptr<InputNode> input) {
@@ -285,7 +275,7 @@ void StreamingCore::start() {
         try {
           job.run();
         } catch (...) {
-          failure_text = describe(std::current_exception());
+          failure_text = describeException(std::current_exception());
           failure = std::make_exception_ptr(
               BatchFailedError(job.time, "output operation " + std::to_string(job.output_op_id) +
                                              " (" + job.description + ") failed: " + failure_text));
@@ -372,8 +362,8 @@ void StreamingCore::start() {
           jobs.push_back(std::move(job));
         }
       } catch (...) {
-        reportError(std::make_exception_ptr(
-            BatchFailedError(t, "generating jobs failed: " + describe(std::current_exception()))));
+        reportError(std::make_exception_ptr(BatchFailedError(
+            t, "generating jobs failed: " + describeException(std::current_exception()))));
         return;
       }
       {
@@ -545,7 +535,7 @@ void StreamingCore::reportError(std::exception_ptr error) {
     if (impl_->error) return;
     impl_->error = error;
   }
-  logError(kLog, describe(error) + "; stopping the context");
+  logError(kLog, describeException(error) + "; stopping the context");
   // Stop from a separate thread: the caller may be one that stop() joins.
   bool prev = t_engine_thread;
   t_engine_thread = true;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "testing/harness.hpp"
+#include "testing/net.hpp"
 
 namespace ember {
 namespace {
@@ -17,15 +18,6 @@ class ManualReceiver : public Receiver<int> {
   void onStart() override {}
   void onStop() override {}
 };
-
-bool waitFor(const std::function<bool()>& done) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
 
 TEST(Regression, WindowOverAReceiverStreamKeepsEveryBatchOfTheWindow) {
   // Window and slide of 10 batches: the window reads its batches only at t = 10 s, long
@@ -37,7 +29,8 @@ TEST(Regression, WindowOverAReceiverStreamKeepsEveryBatchOfTheWindow) {
   ssc.start();
   for (int i = 1; i <= 10; ++i) {
     receiver->store(i);
-    ASSERT_TRUE(waitFor([&] { return ssc.receivedRecords(stream) == static_cast<uint64_t>(i); }));
+    ASSERT_TRUE(testing::waitUntil(
+        [&] { return ssc.receivedRecords(stream) == static_cast<uint64_t>(i); }));
     ssc.clock().advance(Seconds(1));
   }
   ssc.stop();

@@ -35,7 +35,6 @@ class Arena {
     std::memcpy(p, s.data(), s.size());
     return {p, s.size()};
   }
-  size_t bytesReserved() const { return reserved_; }
 
  private:
   char* allocate(size_t n) {
@@ -44,7 +43,6 @@ class Arena {
       chunks_.push_back(std::make_unique<char[]>(size));
       cursor_ = chunks_.back().get();
       left_ = size;
-      reserved_ += size;
       next_chunk_ = std::min<size_t>(next_chunk_ * 2, size_t{1} << 20);
     }
     char* p = cursor_;
@@ -57,7 +55,6 @@ class Arena {
   char* cursor_ = nullptr;
   size_t left_ = 0;
   size_t next_chunk_ = 4096;
-  size_t reserved_ = 0;
 };
 
 /// `Own<T>::copy(v, arena)` returns a `T` that no longer borrows from `v`'s buffers: views

@@ -39,7 +39,6 @@ class ReceiverTracker final : public BlockSink {
   ~ReceiverTracker() override;
 
   void addReceiver(int stream_id, std::shared_ptr<ReceiverBase> receiver, MakeBlockGenerator make);
-  size_t numReceivers() const;
 
   void start();
   /// Stops every receiver (`onStop`) and cuts what they buffered into blocks.

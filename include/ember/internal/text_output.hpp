@@ -19,7 +19,7 @@ class TextOutputCommit {
 
   std::string partPath(size_t partition) const;
   /// Writes `_SUCCESS` and renames the directory into place, replacing an older copy.
-  void commit(size_t partitions);
+  void commit();
 
  private:
   std::string final_path_;
