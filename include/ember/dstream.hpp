@@ -448,6 +448,18 @@ class DStream {
         detail::callSite("saveAsTextFiles", loc));
   }
 
+  /// Spark's `checkpoint(interval)`: checkpoints of this stream's data (state, window
+  /// partial results) every `interval`, a multiple of its slide duration. The context
+  /// writes one consistent checkpoint of all streams at the shortest interval set.
+  DStream checkpoint(Duration interval) const {
+    if (interval <= Duration(0)) {
+      throw UsageError("checkpoint: the interval must be positive, got " + interval.toString());
+    }
+    node_->core().checkNotStarted("Setting a checkpoint interval");
+    node_->setCheckpointInterval(interval);
+    return *this;
+  }
+
   Duration slideDuration() const { return node_->slideDuration(); }
   const detail::DStreamPtr<T>& node() const { return node_; }
   explicit operator bool() const { return node_ != nullptr; }

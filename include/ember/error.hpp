@@ -39,6 +39,13 @@ class DecodeError : public Error {
   using Error::Error;
 };
 
+/// No checkpoint in a directory can be used: every file is corrupt or truncated, or the
+/// checkpoint was written by a program with a different DStream graph or batch interval.
+class CheckpointError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A task failed `ember.task.maxFailures` times; `what()` names the stage, the partition
 /// and the last error of the user's function.
 class TaskFailedError : public Error {

@@ -27,6 +27,7 @@
 #include <ember/rdd.hpp>
 #include <ember/receiver.hpp>
 #include <ember/time.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -117,6 +118,29 @@ class StreamingContext {
   }
   /// Events dropped because listeners could not keep up with the bounded event queue.
   uint64_t droppedListenerEvents() const { return core_->droppedListenerEvents(); }
+
+  // ---- checkpoints ---------------------------------------------------------------------
+
+  /// Spark's `checkpoint(directory)`: once started, the context writes checkpoints to
+  /// `directory` (created if missing): the zero time, the graph, input positions and the
+  /// data of every stateful stream, at the checkpoint interval (the smallest multiple of the
+  /// batch interval of at least 10 s when the graph has state or incremental windows, every
+  /// batch otherwise; `DStream::checkpoint(interval)` sets it). See docs/checkpoints.md.
+  void checkpoint(const std::string& directory) { core_->setCheckpointDir(directory); }
+
+  /// Spark's `StreamingContext.getOrCreate`: calls `creatingFunc` to build the context and
+  /// its graph (the same code on every start), then, when `checkpointPath` holds a
+  /// checkpoint, restores the graph's state from the newest readable one: the returned
+  /// context, once started, runs every batch after the checkpoint, including those that were
+  /// due while the program was down. Checkpoints go on being written to `checkpointPath`
+  /// unless `creatingFunc` chose another directory. Throws `CheckpointError` when no
+  /// checkpoint can be read or the checkpoint is of a different graph or batch interval.
+  static std::unique_ptr<StreamingContext> getOrCreate(
+      const std::string& checkpointPath,
+      const std::function<std::unique_ptr<StreamingContext>()>& creatingFunc);
+
+  /// The batch time of the checkpoint this context recovered from (`getOrCreate`), if any.
+  std::optional<Time> recoveredFrom() const { return core_->recoveredTime(); }
 
   // ---- lifecycle -----------------------------------------------------------------------
 

@@ -10,6 +10,8 @@
 #include <ember/internal/file_input.hpp>
 #include <ember/logging.hpp>
 
+#include "core/fd_read.hpp"
+
 namespace ember::detail {
 namespace {
 
@@ -76,24 +78,10 @@ ReadResult readWholeFile(const std::string& path, std::string& out, std::string&
   // file while we read would break the lease with SIGIO, whose default action kills the
   // process. With no owner, no signal is sent: the writer just waits until we unlock.
   if (leased) ::fcntl(fd, F_SETOWN, 0);
-  struct stat st;
-  if (::fstat(fd, &st) == 0) out.reserve(static_cast<size_t>(st.st_size));
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      error = std::strerror(errno);
-      if (leased) ::fcntl(fd, F_SETLEASE, F_UNLCK);
-      ::close(fd);
-      return ReadResult::kFailed;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  bool ok = readAllFromFd(fd, out, error);
   if (leased) ::fcntl(fd, F_SETLEASE, F_UNLCK);
   ::close(fd);
-  return ReadResult::kRead;
+  return ok ? ReadResult::kRead : ReadResult::kFailed;
 }
 
 std::vector<std::string> splitLines(const std::string& text) {
@@ -124,14 +112,49 @@ void FileInputNode::startInput() {
   struct sigaction current {};
   if (::sigaction(SIGIO, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
     ::signal(SIGIO, SIG_IGN);
+  std::lock_guard lock(mu_);
+  // Recovered: every file not read before the checkpoint is new, including those that
+  // appeared while the job was down.
+  if (restored_) return;
   std::string error;
   if (auto files = listFiles(directory_, error)) {
     for (const auto& f : *files) seen_.insert({f.name, f.inode, f.mtime_ns});
   }
 }
 
-std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
+std::shared_ptr<BlockRdd<std::string>> FileInputNode::readBatch(Time t,
+                                                                const std::vector<FileId>& files) {
   std::vector<std::shared_ptr<const Block<std::string>>> blocks;
+  int64_t records = 0;
+  for (const auto& [name, inode, mtime] : files) {
+    std::string path = directory_ + "/" + name, text, error;
+    if (readWholeFile(path, text, error) != ReadResult::kRead) {
+      logWarn(kLog, "Cannot read file '" + path + "' again for batch " + t.toString() +
+                        " (a window after recovery asks for it): " +
+                        (error.empty() ? "it is being written" : error) + "; it is left out");
+      continue;
+    }
+    auto block = std::make_shared<Block<std::string>>();
+    block->records = splitLines(text);
+    records += static_cast<int64_t>(block->records.size());
+    blocks.push_back(std::move(block));
+  }
+  core().reportInput(t, id(), records);
+  return std::make_shared<BlockRdd<std::string>>(core().runtime(), std::move(blocks), name());
+}
+
+std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
+  if (restored_ && t <= *restored_) {
+    // A batch from before the restart that a window asks for: the same files again.
+    std::vector<FileId> files;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = selected_.find(t); it != selected_.end()) files = it->second;
+    }
+    return readBatch(t, files);
+  }
+  std::vector<std::shared_ptr<const Block<std::string>>> blocks;
+  std::vector<FileId> selected;
   int64_t records = 0;
   std::string error;
   auto files = listFiles(directory_, error);
@@ -148,7 +171,7 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
     for (const auto& f : *files) {
       FileId id{f.name, f.inode, f.mtime_ns};
       present.insert(id);
-      if (seen_.count(id) != 0) continue;
+      if (seen_.count(id) != 0) continue;  // only this thread changes seen_
       std::string path = directory_ + "/" + f.name;
       std::string text;
       switch (readWholeFile(path, text, error)) {
@@ -169,16 +192,54 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
       block->records = splitLines(text);
       records += static_cast<int64_t>(block->records.size());
       blocks.push_back(std::move(block));
-      seen_.insert(id);
+      selected.push_back(id);
       warned_.erase(id);
       logDebug(kLog, "Read " + path + " into batch " + t.toString());
     }
+    std::lock_guard lock(mu_);
+    seen_.insert(selected.begin(), selected.end());
     // Forget files that are gone, so the sets stay as small as the directory.
     std::erase_if(seen_, [&](const FileId& id) { return present.count(id) == 0; });
     std::erase_if(warned_, [&](const FileId& id) { return present.count(id) == 0; });
   }
+  {
+    std::lock_guard lock(mu_);
+    selected_[t] = std::move(selected);
+    // Keep what windows and a checkpoint running behind generation may still ask for.
+    Duration keep = std::max(rememberDuration(), slideDuration() * 100);
+    selected_.erase(selected_.begin(), selected_.lower_bound(t - keep));
+  }
   core().reportInput(t, id(), records);
   return std::make_shared<BlockRdd<std::string>>(core().runtime(), std::move(blocks), name());
+}
+
+std::function<void(ByteWriter&)> FileInputNode::checkpointSnapshot(Time t) {
+  std::lock_guard lock(mu_);
+  // The files read up to `t`: generation may already have read more for later batches.
+  std::set<FileId> seen = seen_;
+  for (auto it = selected_.upper_bound(t); it != selected_.end(); ++it) {
+    for (const auto& id : it->second) seen.erase(id);
+  }
+  std::vector<std::pair<Time, std::vector<FileId>>> batches;
+  for (auto it = selected_.upper_bound(t - rememberDuration());
+       it != selected_.end() && it->first <= t; ++it) {
+    batches.emplace_back(it->first, it->second);
+  }
+  return [seen = std::move(seen), batches = std::move(batches)](ByteWriter& out) {
+    Codec<std::set<FileId>>::encode(seen, out);
+    Codec<std::vector<std::pair<Time, std::vector<FileId>>>>::encode(batches, out);
+  };
+}
+
+void FileInputNode::restoreCheckpoint(Time t, ByteReader& in,
+                                      const std::shared_ptr<const std::string>& /*bytes*/) {
+  auto seen = Codec<std::set<FileId>>::decode(in);
+  auto batches = Codec<std::vector<std::pair<Time, std::vector<FileId>>>>::decode(in);
+  std::lock_guard lock(mu_);
+  seen_ = std::move(seen);
+  selected_.clear();
+  for (auto& [time, files] : batches) selected_[time] = std::move(files);
+  restored_ = t;
 }
 
 }  // namespace ember::detail

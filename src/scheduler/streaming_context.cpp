@@ -44,6 +44,16 @@ DStream<std::string> StreamingContext::textFileStream(const std::string& directo
   return DStream<std::string>(node);
 }
 
+std::unique_ptr<StreamingContext> StreamingContext::getOrCreate(
+    const std::string& checkpointPath,
+    const std::function<std::unique_ptr<StreamingContext>()>& creatingFunc) {
+  auto ssc = creatingFunc();
+  if (!ssc) throw UsageError("getOrCreate: the creating function returned no context");
+  if (!ssc->core_->checkpointDir()) ssc->checkpoint(checkpointPath);
+  ssc->core_->recover(checkpointPath);
+  return ssc;
+}
+
 StreamingContextState StreamingContext::getState() const {
   switch (core_->state()) {
     case detail::ContextState::kInitialized:

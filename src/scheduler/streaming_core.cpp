@@ -2,11 +2,13 @@
 // JobScheduler), and the context's lifecycle.
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <ember/error.hpp>
+#include <ember/internal/checkpoint.hpp>
 #include <ember/internal/dstream_node.hpp>
 #include <ember/internal/receiver_tracker.hpp>
 #include <ember/internal/streaming_core.hpp>
@@ -14,6 +16,7 @@
 #include <ember/logging.hpp>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <set>
 #include <thread>
 
@@ -72,7 +75,54 @@ struct StreamingCore::Impl {
   std::thread generator;
   std::vector<std::thread> workers;
   std::thread stopper;
+
+  // Checkpoints.
+  std::optional<std::string> checkpoint_dir;
+  std::optional<CheckpointMeta> recovered;
+  std::vector<DStreamNodeBase*> checkpointed;  // nodes with data in checkpoints
+  std::vector<std::string> graph;
+  Duration checkpoint_interval{0};
+  Duration checkpoint_unit{0};  // batches where every checkpointed stream has an RDD
+  std::unique_ptr<CheckpointWriter> checkpoint_writer;
+  std::map<Time, CheckpointWriter::Task> checkpoints_waiting;  // for earlier batches to end
+  std::optional<Time> last_completed;
 };
+
+namespace {
+
+constexpr size_t kRetainedCheckpoints = 3;
+constexpr int64_t kDefaultCheckpointMs = 10000;  // Spark's: at least 10 s for stateful streams
+
+std::vector<std::string> graphLines(const std::vector<DStreamNodeBase*>& nodes) {
+  std::vector<std::string> lines;
+  for (const DStreamNodeBase* n : nodes) {
+    std::string line = std::to_string(n->id()) + ": " + n->graphSignature() + " <- [";
+    for (size_t i = 0; i < n->parents().size(); ++i) {
+      line += (i ? "," : "") + std::to_string(n->parents()[i]->id());
+    }
+    lines.push_back(line + "]");
+  }
+  return lines;
+}
+
+std::string graphDifference(const std::vector<std::string>& stored,
+                            const std::vector<std::string>& current) {
+  for (size_t i = 0; i < std::max(stored.size(), current.size()); ++i) {
+    std::string a = i < stored.size() ? stored[i] : "(nothing)";
+    std::string b = i < current.size() ? current[i] : "(nothing)";
+    if (a != b) return "the checkpoint has '" + a + "' where this program has '" + b + "'";
+  }
+  return "";
+}
+
+bool secretKey(const std::string& key) {
+  std::string k;
+  for (char c : key) k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return k.find("password") != std::string::npos || k.find("secret") != std::string::npos ||
+         k.find("token") != std::string::npos;
+}
+
+}  // namespace
 
 StreamingCore::StreamingCore(const Conf& conf, Duration batch_duration)
     : conf_(conf), batch_duration_(batch_duration), impl_(std::make_unique<Impl>()) {
@@ -177,6 +227,200 @@ void StreamingCore::postEvent(std::function<void(StreamingListener&)> event) {
 
 uint64_t StreamingCore::droppedListenerEvents() const { return bus_->dropped(); }
 
+std::vector<DStreamNodeBase*> StreamingCore::reachableNodes() const {
+  std::vector<DStreamNodeBase*> out;
+  std::set<DStreamNodeBase*> seen;
+  std::vector<DStreamNodeBase*> stack;
+  for (const auto& o : impl_->outputs) stack.push_back(&o->node());
+  while (!stack.empty()) {
+    DStreamNodeBase* n = stack.back();
+    stack.pop_back();
+    if (!seen.insert(n).second) continue;
+    out.push_back(n);
+    for (const auto& p : n->parents()) stack.push_back(p.get());
+  }
+  std::sort(out.begin(), out.end(),
+            [](const DStreamNodeBase* a, const DStreamNodeBase* b) { return a->id() < b->id(); });
+  return out;
+}
+
+void StreamingCore::setCheckpointDir(const std::string& dir) {
+  checkNotStarted("Setting the checkpoint directory");
+  if (dir.empty()) throw UsageError("checkpoint: the directory must not be empty");
+  std::lock_guard lock(impl_->mu);
+  impl_->checkpoint_dir = dir;
+}
+
+std::optional<std::string> StreamingCore::checkpointDir() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->checkpoint_dir;
+}
+
+std::optional<Time> StreamingCore::recoveredTime() const {
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->recovered) return std::nullopt;
+  return Time(impl_->recovered->time_ms);
+}
+
+std::optional<Duration> StreamingCore::checkpointInterval() const {
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->checkpoint_writer) return std::nullopt;
+  return impl_->checkpoint_interval;
+}
+
+StreamingCore::CheckpointStats StreamingCore::checkpointStats() const {
+  CheckpointStats out;
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->checkpoint_writer) return out;
+  auto stats = impl_->checkpoint_writer->stats();
+  out.written = stats.written;
+  out.failed = stats.failed;
+  if (stats.last_time_ms) out.last = Time(*stats.last_time_ms);
+  out.last_error = stats.last_error;
+  return out;
+}
+
+bool StreamingCore::recover(const std::string& dir) {
+  checkNotStarted("Recovering from a checkpoint");
+  auto loaded = CheckpointStore(dir, kRetainedCheckpoints).readLatest();
+  if (!loaded) return false;
+  const CheckpointMeta& meta = loaded->contents.meta;
+  const std::string& path = loaded->path;
+  if (meta.batch_ms != batch_duration_.milliseconds()) {
+    throw CheckpointError("Checkpoint '" + path + "' was written with a batch interval of " +
+                          Duration(meta.batch_ms).toString() + "; this program uses " +
+                          batch_duration_.toString() +
+                          ". Use the same interval, or another checkpoint directory to start "
+                          "afresh");
+  }
+  auto nodes = reachableNodes();
+  auto graph = graphLines(nodes);
+  if (graph != meta.graph) {
+    throw CheckpointError("Checkpoint '" + path +
+                          "' was written by a program with a different DStream graph (" +
+                          graphDifference(meta.graph, graph) +
+                          "). Recovering would misread its state: run the program that wrote "
+                          "it, or use another checkpoint directory to start afresh");
+  }
+  Time t(meta.time_ms);
+  for (auto& part : loaded->contents.nodes) {
+    auto it = std::find_if(nodes.begin(), nodes.end(),
+                           [&](const DStreamNodeBase* n) { return n->id() == part.node_id; });
+    if (it == nodes.end()) continue;
+    auto bytes = std::make_shared<const std::string>(std::move(part.bytes));
+    try {
+      ByteReader in(*bytes);
+      (*it)->restoreCheckpoint(t, in, bytes);
+      if (!in.atEnd()) throw DecodeError(std::to_string(in.remaining()) + " bytes left over");
+    } catch (const DecodeError& e) {
+      throw CheckpointError("Checkpoint '" + path + "': the data of " + (*it)->name() +
+                            " (stream " + std::to_string(part.node_id) +
+                            ") cannot be read: " + e.what());
+    }
+  }
+  std::lock_guard lock(impl_->mu);
+  impl_->recovered = meta;
+  logInfo(kLog, "Recovered from checkpoint '" + path + "' of batch " + t.toString());
+  return true;
+}
+
+void StreamingCore::setUpCheckpoints(const std::vector<DStreamNodeBase*>& nodes) {
+  std::optional<std::string> dir;
+  {
+    std::lock_guard lock(impl_->mu);
+    dir = impl_->checkpoint_dir;
+  }
+  if (!dir) return;
+  // Checkpoints are taken at batches that are valid times of every checkpointed stream.
+  auto lcm = [](Duration a, Duration b) {
+    return Duration(std::lcm(a.milliseconds(), b.milliseconds()));
+  };
+  Duration unit = batch_duration_;
+  bool stateful = false;
+  std::vector<DStreamNodeBase*> checkpointed;
+  std::optional<Duration> chosen;
+  for (DStreamNodeBase* n : nodes) {
+    n->checkCheckpointable();
+    if (n->checkpointed()) {
+      checkpointed.push_back(n);
+      unit = lcm(unit, n->slideDuration());
+      stateful = stateful || n->mustMaterialize();
+    }
+    if (auto d = n->checkpointInterval()) {
+      if (!d->isMultipleOf(n->slideDuration())) {
+        throw UsageError("checkpoint(" + d->toString() + ") on " + n->name() +
+                         ": the interval must be a multiple of the stream's slide duration (" +
+                         n->slideDuration().toString() + ")");
+      }
+      if (!chosen || *d < *chosen) chosen = *d;
+    }
+  }
+  Duration interval = unit;
+  if (chosen) {
+    interval = *chosen;
+    if (!interval.isMultipleOf(unit)) {
+      throw UsageError("checkpoint interval " + interval.toString() + " must be a multiple of " +
+                       unit.toString() +
+                       " (the batch interval and the slide of every stateful or windowed stream)");
+    }
+  } else if (stateful) {
+    interval = unit * ((kDefaultCheckpointMs + unit.milliseconds() - 1) / unit.milliseconds());
+  }
+  std::lock_guard lock(impl_->mu);
+  impl_->checkpointed = std::move(checkpointed);
+  impl_->graph = graphLines(nodes);
+  impl_->checkpoint_interval = interval;
+  impl_->checkpoint_unit = unit;
+  impl_->checkpoint_writer =
+      std::make_unique<CheckpointWriter>(CheckpointStore(*dir, kRetainedCheckpoints));
+}
+
+void StreamingCore::checkpointAfter(Time t, bool force) {
+  std::vector<DStreamNodeBase*> nodes;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->checkpoint_writer) return;
+    if (!impl_->last_completed || *impl_->last_completed < t) impl_->last_completed = t;
+    Duration since_zero = t - impl_->zero_time;
+    force = (force && since_zero.isMultipleOf(impl_->checkpoint_unit)) ||
+            since_zero.isMultipleOf(impl_->checkpoint_interval);
+    nodes = impl_->checkpointed;
+  }
+  if (force) {
+    CheckpointWriter::Task task;
+    task.meta.app_name = conf_.get("ember.app.name", "");
+    task.meta.batch_ms = batch_duration_.milliseconds();
+    task.meta.time_ms = t.milliseconds();
+    task.meta.written_at_ms = wallMillis();
+    for (auto& [k, v] : conf_.getAll()) {
+      if (!secretKey(k)) task.meta.conf.emplace_back(k, v);
+    }
+    // Captured here, on the batch path, so the data is that of batch `t`; encoded later.
+    for (DStreamNodeBase* n : nodes) {
+      if (auto encode = n->checkpointSnapshot(t))
+        task.parts.emplace_back(n->id(), std::move(encode));
+    }
+    std::lock_guard lock(impl_->mu);
+    task.meta.zero_ms = impl_->zero_time.milliseconds();
+    task.meta.interval_ms = impl_->checkpoint_interval.milliseconds();
+    task.meta.graph = impl_->graph;
+    impl_->checkpoints_waiting.insert_or_assign(t, std::move(task));
+  }
+  // Hand over the newest checkpoint whose batches, and all before them, have completed.
+  std::optional<CheckpointWriter::Task> ready;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto& waiting = impl_->checkpoints_waiting;
+    auto end = impl_->job_sets.empty() ? waiting.end()
+                                       : waiting.lower_bound(impl_->job_sets.begin()->first);
+    if (end != waiting.begin()) {
+      ready = std::move(std::prev(end)->second);
+      waiting.erase(waiting.begin(), end);
+    }
+  }
+  if (ready) impl_->checkpoint_writer->submit(std::move(*ready));
+}
+
 void StreamingCore::start() {
   {
     std::lock_guard lock(impl_->mu);
@@ -203,11 +447,27 @@ void StreamingCore::start() {
     g_active = this;
   }
 
+  std::optional<CheckpointMeta> recovered;
+  {
+    std::lock_guard lock(impl_->mu);
+    recovered = impl_->recovered;
+  }
+  if (recovered && clock_->isManual() && clock_->now() < Time(recovered->time_ms)) {
+    clock_->setTime(Time(recovered->time_ms));  // tests go on from the recovered batch
+  }
   Time clock_now = clock_->now();
   Time first = clock_now.floor(batch_duration_) + batch_duration_;
+  Time zero = first - batch_duration_;
+  if (recovered) {
+    // The same zero time, so batch, window and generator boundaries stay where they were;
+    // every batch after the checkpoint runs, including those due while the job was down.
+    zero = Time(recovered->zero_ms);
+    first = Time(recovered->time_ms) + batch_duration_;
+  }
   try {
+    setUpCheckpoints(reachableNodes());
     std::lock_guard lock(impl_->mu);
-    impl_->zero_time = first - batch_duration_;
+    impl_->zero_time = zero;
     impl_->next_batch = first;
     for (auto& out : impl_->outputs) {
       out->node().rememberAtLeast(impl_->remember);
@@ -224,6 +484,10 @@ void StreamingCore::start() {
     for (auto& out : impl_->outputs) visit(&out->node());
     impl_->stateful = std::move(order);
   } catch (...) {
+    {
+      std::lock_guard lock(impl_->mu);
+      impl_->checkpoint_writer.reset();
+    }
     std::lock_guard lock(g_active_mu);
     g_active = nullptr;
     throw;
@@ -308,6 +572,7 @@ void StreamingCore::start() {
           }
         }
         if (completed) {
+          checkpointAfter(job.time);
           if (unpersist_) {
             for (auto& out : impl_->outputs) out->node().clearMetadata(job.time);
           }
@@ -394,8 +659,11 @@ void StreamingCore::start() {
           for (auto& j : jobs) impl_->job_queue.push_back({std::move(j)});
         }
       }
-      if (jobs.empty() && unpersist_) {
-        for (auto& out : impl_->outputs) out->node().clearMetadata(t);
+      if (jobs.empty()) {
+        checkpointAfter(t);
+        if (unpersist_) {
+          for (auto& out : impl_->outputs) out->node().clearMetadata(t);
+        }
       }
       receiver_tracker_->cleanupOldBatches(t - batch_duration_ * 2);
       {
@@ -411,6 +679,12 @@ void StreamingCore::start() {
     bus_->add(std::make_shared<ConsoleProgress>(batch_duration_, stderrIsTerminal()));
   }
   postEvent([now = wallMillis()](StreamingListener& l) { l.onStreamingStarted(now); });
+  if (recovered) {
+    int64_t due = std::max<int64_t>(0, (clock_now - Time(recovered->time_ms)) / batch_duration_);
+    logInfo(kLog, "Going on from the checkpoint of batch " + Time(recovered->time_ms).toString() +
+                      ": " + std::to_string(due) +
+                      " batches were due while the job was down and run now");
+  }
   logInfo(kLog, "StreamingContext started: batch interval " + batch_duration_.toString() +
                     ", master " + conf_.get("ember.master") + " (" +
                     std::to_string(runtime_->threads()) + " task threads), first batch at " +
@@ -483,6 +757,11 @@ void StreamingCore::stopNow(bool graceful) {
       impl_->job_queue.clear();
       logWarn(kLog, "Graceful stop timed out after " + timeout.toString() + " with " +
                         std::to_string(impl_->job_sets.size()) + " batches unfinished");
+    } else if (impl_->checkpoint_writer && impl_->last_completed) {
+      // Everything received has been processed: a restart need not run any of it again.
+      Time last = *impl_->last_completed;
+      lock.unlock();
+      checkpointAfter(last, /*force=*/true);
     }
   } else {
     stop_generator();
@@ -500,6 +779,7 @@ void StreamingCore::stopNow(bool graceful) {
     if (w.joinable()) w.join();
   }
   for (auto& in : impl_->inputs) in->stopInput();
+  if (impl_->checkpoint_writer) impl_->checkpoint_writer->stop();  // what was handed over
   {
     std::lock_guard lock(g_active_mu);
     if (g_active == this) g_active = nullptr;

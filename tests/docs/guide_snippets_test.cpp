@@ -143,6 +143,29 @@ void mapWithStateSnippet(ember::DStream<std::pair<std::string, int>> pairs) {
   (void)all;
 }
 
+// [snippet:checkpoint]
+std::unique_ptr<ember::StreamingContext> createContext(const ember::Conf& conf) {
+  auto ssc = std::make_unique<ember::StreamingContext>(conf, ember::Seconds(1));
+  ssc->checkpoint("/var/lib/wordcount/checkpoint");
+  ssc->socketTextStream("localhost", 9999)
+      .flatMap([](std::string_view line) { return ember::split(line, ' '); })
+      .map([](std::string_view w) { return std::pair(std::string(w), int64_t{1}); })
+      .updateStateByKey([](const std::vector<int64_t>& ones, std::optional<int64_t> total) {
+        return std::optional<int64_t>(total.value_or(0) + static_cast<int64_t>(ones.size()));
+      })
+      .print();
+  return ssc;
+}
+
+void runRecoverable(const ember::Conf& conf) {
+  // The same graph is built on every start; its state comes back from the checkpoint.
+  auto ssc = ember::StreamingContext::getOrCreate("/var/lib/wordcount/checkpoint",
+                                                  [&] { return createContext(conf); });
+  ssc->start();
+  ssc->awaitTermination();
+}
+// [end]
+
 void emitter(ember::DStream<std::string> lines) {
   // [snippet:emitter]
   auto pairs = lines.flatMap<std::pair<std::string_view, int>>(

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -258,6 +259,80 @@ TEST(StatefulNetworkWordCountExample, KeepsARunningCountFromTheInitialState) {
   }
   expectCleanExitOn(p, SIGTERM);
   EXPECT_EQ(maxPrintedCounts(p.stdoutText()), expected) << describe(p);
+}
+
+// ---- recoverable_network_word_count -------------------------------------------------------
+
+/// Batch times (ms) and counts of the "Counts at time <ms> ms [(w,n), ...]" lines of `text`.
+std::vector<std::pair<int64_t, Counts>> parseCountLines(const std::string& text) {
+  std::vector<std::pair<int64_t, Counts>> out;
+  std::istringstream in(text);
+  std::string line;
+  const std::string prefix = "Counts at time ";
+  while (std::getline(in, line)) {
+    if (!line.starts_with(prefix)) continue;
+    size_t ms_end = line.find(" ms [", prefix.size());
+    if (ms_end == std::string::npos) continue;
+    Counts counts;
+    std::string list = line.substr(ms_end + 5, line.size() - ms_end - 6);
+    size_t pos = 0;
+    while ((pos = list.find('(', pos)) != std::string::npos) {
+      size_t close = list.find(')', pos);
+      std::string key, value;
+      if (close == std::string::npos || !parsePair(list.substr(pos, close - pos + 1), &key, &value))
+        break;
+      counts[key] += std::stoll(value);
+      pos = close + 1;
+    }
+    out.emplace_back(std::stoll(line.substr(prefix.size(), ms_end - prefix.size())), counts);
+  }
+  return out;
+}
+
+TEST(RecoverableNetworkWordCountExample, RecoversAfterKillNineWithNoBatchMissing) {
+  TempDir work;
+  const std::string checkpoint = work.str() + "/ckpt", output = work.str() + "/out.txt";
+  TcpServer server;
+  std::vector<std::string> args = {"127.0.0.1", std::to_string(server.port()), checkpoint, output};
+  Counts sent;
+  {
+    Process p(examplePath("recoverable_network_word_count"), args);
+    ASSERT_TRUE(p.waitForStdout("Creating new context", kOutputTimeout)) << describe(p);
+    ASSERT_TRUE(server.waitForClients(1, kOutputTimeout)) << describe(p);
+    ASSERT_EQ(server.sendToAll("apple a banana\n"), 1u);
+    ASSERT_TRUE(p.waitForStdout("(apple,1)", kOutputTimeout)) << describe(p);
+    EXPECT_TRUE(p.waitForStdout("Dropped 1 word(s) totally", kOutputTimeout)) << describe(p);
+    ASSERT_TRUE(p.waitForOutput(
+        [](const std::string& out, const std::string&) { return parseCountLines(out).size() >= 3; },
+        kOutputTimeout))
+        << describe(p);
+    p.signal(SIGKILL);
+    p.wait(kExitTimeout);
+  }
+  Process p(examplePath("recoverable_network_word_count"), args);
+  ASSERT_TRUE(p.waitForStdout("Recovered from the checkpoint of batch", kOutputTimeout))
+      << describe(p);
+  EXPECT_EQ(p.stdoutText().find("Creating new context"), std::string::npos) << describe(p);
+  ASSERT_TRUE(server.waitForClients(2, kOutputTimeout)) << describe(p);
+  ASSERT_GE(server.sendToAll("cherry apple\n"), 1u);  // the killed client may still count
+  ASSERT_TRUE(p.waitForStdout("(cherry,1)", kOutputTimeout)) << describe(p);
+  expectCleanExitOn(p, SIGTERM);
+
+  // The file holds both runs: every batch time from the first to the last at least once
+  // (batches after the last checkpoint run again after the restart), and every word sent.
+  std::ifstream in(output);
+  auto lines = parseCountLines(std::string(std::istreambuf_iterator<char>(in), {}));
+  ASSERT_GE(lines.size(), 4u);
+  std::set<int64_t> times;
+  Counts seen;
+  for (const auto& [t, counts] : lines) {
+    times.insert(t);
+    for (const auto& [w, n] : counts) seen[w] = std::max(seen[w], n);
+  }
+  for (int64_t t = *times.begin(); t <= *times.rbegin(); t += 1000) {
+    EXPECT_TRUE(times.count(t)) << "batch " << t << " ms is missing from " << output;
+  }
+  EXPECT_EQ(seen, (Counts{{"apple", 1}, {"banana", 1}, {"cherry", 1}}));
 }
 
 // ---- hdfs_word_count ----------------------------------------------------------------------
@@ -604,6 +679,9 @@ INSTANTIATE_TEST_SUITE_P(
                        {"127.0.0.1", "p0rt"},
                        "StatefulNetworkWordCountBadPort"},
         BadCommandLine{"windowed_top_words", {"1", "2"}, "WindowedTopWordsTwoArgs"},
+        BadCommandLine{"recoverable_network_word_count",
+                       {"127.0.0.1", "9", "/tmp/ckpt"},
+                       "RecoverableNetworkWordCountThreeArgs"},
         BadCommandLine{"windowed_top_words", {"lots"}, "WindowedTopWordsBadRate"}),
     [](const auto& param_info) { return param_info.param.label; });
 
@@ -634,7 +712,9 @@ INSTANTIATE_TEST_SUITE_P(
                       ValidCommandLine{"raw_text_sender", {"9", "f.txt", "100", "1000"}},
                       ValidCommandLine{"demo_word_count", {}},
                       ValidCommandLine{"stateful_network_word_count", {"127.0.0.1", "9"}},
-                      ValidCommandLine{"windowed_top_words", {}}),
+                      ValidCommandLine{"windowed_top_words", {}},
+                      ValidCommandLine{"recoverable_network_word_count",
+                                       {"127.0.0.1", "9", "/nonexistent-ember-dir/c", "o.txt"}}),
     [](const auto& param_info) { return param_info.param.example; });
 
 }  // namespace

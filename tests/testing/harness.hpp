@@ -72,6 +72,20 @@ auto runOperation(const std::vector<std::vector<T>>& input, Op op, int threads =
   return sorted ? collector.sortedBatches() : collector.batches();
 }
 
+/// A stream whose batch `i` (from 1, with 1 s batches) is `input[i - 1]`, whether or not
+/// anything reads it; deterministic, so it is replayed after a recovery.
+template <class T>
+DStream<T> timedStream(StreamingContext& ssc, const std::vector<std::vector<T>>& input) {
+  auto data = std::make_shared<const std::vector<std::vector<T>>>(input);
+  return ssc
+      .generatorStream(
+          1, [](int64_t i) { return i; }, 1)
+      .flatMap([data](int64_t i) {
+        return static_cast<size_t>(i) < data->size() ? (*data)[static_cast<size_t>(i)]
+                                                     : std::vector<T>{};
+      });
+}
+
 /// Like `runOperation`, with an input stream indexed by batch time, as Spark's
 /// TestInputStream: batch `i` (from 1) is `input[i - 1]` whether or not anything reads it,
 /// which windows with a slide larger than the batch need.
@@ -79,14 +93,7 @@ template <class T, class Op>
 auto runTimedOperation(const std::vector<std::vector<T>>& input, Op op, int threads = 2,
                        size_t num_batches = 0, bool sorted = false) {
   StreamingContext ssc(testConf(threads), Seconds(1));
-  auto data = std::make_shared<const std::vector<std::vector<T>>>(input);
-  auto in = ssc.generatorStream(
-                   1, [](int64_t i) { return i; }, 1)
-                .flatMap([data](int64_t i) {
-                  return static_cast<size_t>(i) < data->size() ? (*data)[static_cast<size_t>(i)]
-                                                               : std::vector<T>{};
-                });
-  auto out = op(in);
+  auto out = op(timedStream(ssc, input));
   using U = typename decltype(out)::value_type;
   BatchCollector<U> collector(out);
   ssc.start();

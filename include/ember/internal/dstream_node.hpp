@@ -3,15 +3,21 @@
 /// (lazily: only lineage is built when jobs are generated). Typed nodes are templates over
 /// the user's functions; the core sees them through `DStreamNodeBase`.
 
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <ember/codec.hpp>
 #include <ember/error.hpp>
 #include <ember/internal/rdd_node.hpp>
 #include <ember/internal/streaming_core.hpp>
 #include <ember/time.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <unordered_set>
 #include <vector>
 
@@ -83,6 +89,32 @@ class DStreamNodeBase {
   /// Runs the tasks of the RDD of batch `t` (if it was generated) so it holds its data.
   virtual void materialize(Time t) = 0;
 
+  // ---- checkpoints (checkpoint.hpp) ----------------------------------------------------
+
+  /// This node in the graph check of a checkpoint: name, element type, slide.
+  virtual std::string graphSignature() const {
+    return name_ + " slide " + slideDuration().toString();
+  }
+  /// Whether this node puts data in checkpoints (state, window partial results, input
+  /// positions) and takes it back on recovery.
+  virtual bool checkpointed() const { return mustMaterialize(); }
+  /// Throws `UsageError` when checkpoints are enabled and this node cannot be recovered.
+  virtual void checkCheckpointable() const {}
+  /// Called on an engine thread once batch `t` has completed: captures this node's data as
+  /// of `t` and returns the work that encodes it, which the checkpoint thread runs later
+  /// (off the batch path, so it must only read what it captured).
+  virtual std::function<void(ByteWriter&)> checkpointSnapshot(Time /*t*/) { return {}; }
+  /// Takes back, before the context starts, what `checkpointSnapshot(t)` encoded; `bytes`
+  /// must stay alive as long as anything restored from it (views point into it).
+  virtual void restoreCheckpoint(Time /*t*/, ByteReader& /*in*/,
+                                 const std::shared_ptr<const std::string>& /*bytes*/) {}
+  /// Spark's `dstream.checkpoint(interval)`.
+  void setCheckpointInterval(Duration d) { checkpoint_interval_ = d; }
+  std::optional<Duration> checkpointInterval() const { return checkpoint_interval_; }
+  /// The batch a recovered node's data comes from; earlier batches are not computed again.
+  std::optional<Time> restoredTime() const { return restored_time_; }
+  void setRestoredTime(Time t) { restored_time_ = t; }
+
  protected:
   virtual void clearOlderThan(Time t) = 0;
 
@@ -93,7 +125,19 @@ class DStreamNodeBase {
   int id_ = 0;
   Duration remember_{0};
   Time zero_time_{0};
+  std::optional<Duration> checkpoint_interval_;
+  std::optional<Time> restored_time_;
 };
+
+/// A readable name of `T` (for messages about graph mismatches).
+template <class T>
+std::string typeName() {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(typeid(T).name(), nullptr, nullptr, &status);
+  std::string out = status == 0 && demangled != nullptr ? demangled : typeid(T).name();
+  std::free(demangled);
+  return out;
+}
 
 template <class T>
 class DStreamNode : public DStreamNodeBase {
@@ -107,6 +151,8 @@ class DStreamNode : public DStreamNodeBase {
     std::lock_guard lock(mu_);  // recursive: stateful nodes compute from their own previous RDD
     if (auto it = generated_.find(t); it != generated_.end()) return it->second;
     if (!isTimeValid(t)) return std::nullopt;
+    // A recovered stateful node has no state before its checkpoint.
+    if (mustMaterialize() && restoredTime() && t < *restoredTime()) return std::nullopt;
     auto rdd = compute(t);
     generated_.emplace(t, rdd);
     return rdd;
@@ -121,6 +167,22 @@ class DStreamNode : public DStreamNodeBase {
       if (auto it = generated_.find(t); it != generated_.end()) rdd = it->second;
     }
     if (rdd && *rdd) (*rdd)->prepare();
+  }
+
+  std::string graphSignature() const override {
+    return this->name() + "<" + typeName<T>() + "> slide " + this->slideDuration().toString();
+  }
+
+  /// The RDD of batch `t` if it has been computed (never computes it).
+  RddPtr<T> generatedAt(Time t) {
+    std::lock_guard lock(mu_);
+    auto it = generated_.find(t);
+    return it != generated_.end() && it->second ? *it->second : nullptr;
+  }
+  /// Puts back the RDD of batch `t` from a checkpoint.
+  void restoreRdd(Time t, RddPtr<T> rdd) {
+    std::lock_guard lock(mu_);
+    generated_.insert_or_assign(t, std::optional<RddPtr<T>>(std::move(rdd)));
   }
 
   /// The remembered RDDs with times in `[from, to]` (Spark's `slice`).

@@ -83,6 +83,12 @@ class QueueInputNode final : public DStreamNode<T>, public InputNode {
         one_at_a_time_(one_at_a_time),
         default_rdd_(std::move(default_rdd)) {}
   DStreamNodeBase& node() override { return *this; }
+  void checkCheckpointable() const override {
+    throw UsageError(
+        "queueStream does not support checkpointing: the RDDs of its queue cannot be recovered "
+        "after a restart (as in Spark). Use generatorStream, textFileStream or a receiver, or "
+        "do not call checkpoint()");
+  }
 
  protected:
   std::optional<RddPtr<T>> compute(Time t) override {

@@ -176,6 +176,59 @@ class MapWithStateNode final : public DStreamNode<MapWithStateRecord<K, S, M>> {
   }
   bool mustMaterialize() const override { return true; }
 
+  void checkCheckpointable() const override {
+    requireCheckpointCodec<std::tuple<K, S, Time>>(this->name());
+  }
+  /// Every key's state and last update time (for timeouts); the mapped values are not kept.
+  std::function<void(ByteWriter&)> checkpointSnapshot(Time t) override {
+    if constexpr (Encodable<std::tuple<K, S, Time>>) {
+      return [rdd = this->generatedAt(t)](ByteWriter& out) {
+        ByteWriter entries;
+        uint64_t count = 0;
+        for (size_t p = 0; rdd && p < rdd->numPartitions(); ++p) {
+          for (const Record& r : readPartition(rdd, p).data) {
+            if (!r.state) continue;
+            r.state->forEach([&](const K& k, const typename StateMapLevel<K, S>::Entry& e) {
+              Codec<K>::encode(k, entries);
+              Codec<S>::encode(e.state, entries);
+              Codec<Time>::encode(e.updated, entries);
+              ++count;
+            });
+          }
+        }
+        out.writeVarint(count);
+        std::string bytes = entries.take();
+        out.writeBytes(bytes.data(), bytes.size());
+      };
+    } else {
+      return {};
+    }
+  }
+  void restoreCheckpoint(Time t, ByteReader& in,
+                         const std::shared_ptr<const std::string>& bytes) override {
+    if constexpr (Encodable<std::tuple<K, S, Time>>) {
+      std::vector<std::shared_ptr<StateMapLevel<K, S>>> levels(n_);
+      for (auto& l : levels) l = std::make_shared<StateMapLevel<K, S>>();
+      uint64_t count = in.readVarint();
+      for (uint64_t i = 0; i < count; ++i) {
+        K k = Codec<K>::decode(in);
+        S s = Codec<S>::decode(in);
+        Time updated = Codec<Time>::decode(in);
+        levels[partitionOf(StableHash<K>{}(k), n_)]->put(k, s, updated);
+      }
+      std::vector<std::shared_ptr<const Block<Record>>> blocks;
+      for (auto& l : levels) {
+        auto block = std::make_shared<Block<Record>>();
+        block->records.push_back(Record{std::move(l), {}});
+        block->owner = bytes;
+        blocks.push_back(std::move(block));
+      }
+      this->restoreRdd(t, std::make_shared<BlockRdd<Record>>(this->core().runtime(),
+                                                             std::move(blocks), "mapWithState"));
+      this->setRestoredTime(t);
+    }
+  }
+
  protected:
   std::optional<RddPtr<Record>> compute(Time t) override {
     auto batch = parent_->getOrCompute(t);

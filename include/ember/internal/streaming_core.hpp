@@ -86,6 +86,28 @@ class StreamingCore {
   void postEvent(std::function<void(StreamingListener&)> event);
   uint64_t droppedListenerEvents() const;
 
+  // ---- checkpoints (checkpoint.hpp) ----------------------------------------------------
+
+  /// Spark's `ssc.checkpoint(dir)`: checkpoints are written to `dir` once started.
+  void setCheckpointDir(const std::string& dir);
+  std::optional<std::string> checkpointDir() const;
+  /// Restores the graph's data from the newest usable checkpoint in `dir` (before start);
+  /// false when there is none. Throws `CheckpointError` for unreadable checkpoints or a
+  /// checkpoint of another graph or batch interval.
+  bool recover(const std::string& dir);
+  /// The batch time the context recovered from, if it did.
+  std::optional<Time> recoveredTime() const;
+  /// The interval between checkpoints (set at start).
+  std::optional<Duration> checkpointInterval() const;
+  /// Checkpoints written and failed so far, the newest batch time written.
+  struct CheckpointStats {
+    uint64_t written = 0;
+    uint64_t failed = 0;
+    std::optional<Time> last;
+    std::optional<std::string> last_error;
+  };
+  CheckpointStats checkpointStats() const;
+
   void start();
   void stop(bool graceful);
   void awaitTermination();
@@ -96,6 +118,13 @@ class StreamingCore {
  private:
   struct Impl;
   void stopNow(bool graceful);
+  /// The nodes the outputs depend on (each once), by id.
+  std::vector<DStreamNodeBase*> reachableNodes() const;
+  void setUpCheckpoints(const std::vector<DStreamNodeBase*>& nodes);
+  /// After batch `t` has completed (before its metadata is cleared): captures a checkpoint
+  /// when `t` is a checkpoint time (or `force`), and hands the newest one whose batches have
+  /// all completed to the checkpoint thread.
+  void checkpointAfter(Time t, bool force = false);
   Conf conf_;
   Duration batch_duration_;
   bool unpersist_ = true;

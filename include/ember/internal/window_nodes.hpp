@@ -8,6 +8,7 @@
 /// its keys and values (borrowed views are copied into its own arena).
 
 #include <ember/error.hpp>
+#include <ember/internal/checkpoint.hpp>
 #include <ember/internal/dstream_node.hpp>
 #include <ember/internal/shuffle.hpp>
 #include <optional>
@@ -30,6 +31,17 @@ inline void checkWindow(const char* op, Duration window, Duration slide, Duratio
     throw UsageError(std::string(op) + ": the slide duration (" + slide.toString() +
                      ") must be a multiple of the slide duration of the parent DStream (" +
                      parent_slide.toString() + ")");
+  }
+}
+
+/// Refuses checkpoints for state whose types have no codec, naming the operation.
+template <class T>
+void requireCheckpointCodec(const std::string& op) {
+  if constexpr (!Encodable<T>) {
+    throw UsageError(op +
+                     ": the key or value type has no codec, so its state cannot be "
+                     "checkpointed; declare the type with EMBER_STRUCT or give it a "
+                     "Codec (docs/codecs.md)");
   }
 }
 
@@ -206,6 +218,42 @@ class ReducedWindowedNode final : public DStreamNode<std::pair<K, V>> {
   Duration parentRememberDuration() const override { return this->rememberDuration() + window_; }
   bool mustMaterialize() const override { return true; }
 
+  void checkCheckpointable() const override { requireCheckpointCodec<KV>(this->name()); }
+  /// The window's value at `t` and the reduced batches still in it (later slides subtract
+  /// them): what the next window needs.
+  std::function<void(ByteWriter&)> checkpointSnapshot(Time t) override {
+    if constexpr (Encodable<KV>) {
+      std::vector<std::pair<Time, RddPtr<KV>>> batches;
+      Duration step = reduced_->slideDuration();
+      for (Time x = t - window_ + step; x <= t; x = x + step) {
+        if (auto rdd = reduced_->generatedAt(x)) batches.emplace_back(x, std::move(rdd));
+      }
+      return [value = this->generatedAt(t), batches = std::move(batches)](ByteWriter& out) {
+        encodeRdd<KV>(value, out);
+        out.writeVarint(batches.size());
+        for (const auto& [x, rdd] : batches) {
+          Codec<Time>::encode(x, out);
+          encodeRdd<KV>(rdd, out);
+        }
+      };
+    } else {
+      return {};
+    }
+  }
+  void restoreCheckpoint(Time t, ByteReader& in,
+                         const std::shared_ptr<const std::string>& bytes) override {
+    if constexpr (Encodable<KV>) {
+      auto rt = this->core().runtime();
+      this->restoreRdd(t, decodePairRdd<K, V>(rt, in, bytes, n_, "reduceByKeyAndWindow"));
+      uint64_t count = in.readVarint();
+      for (uint64_t i = 0; i < count; ++i) {
+        Time x = Codec<Time>::decode(in);
+        reduced_->restoreRdd(x, decodePairRdd<K, V>(rt, in, bytes, n_, "reduceByKey"));
+      }
+      this->setRestoredTime(t);
+    }
+  }
+
  protected:
   std::optional<RddPtr<KV>> compute(Time t) override {
     Duration parent_slide = reduced_->slideDuration();
@@ -307,6 +355,25 @@ class StateNode final : public DStreamNode<std::pair<K, S>> {
         initial_(std::move(initial)) {}
 
   bool mustMaterialize() const override { return true; }
+
+  void checkCheckpointable() const override { requireCheckpointCodec<KS>(this->name()); }
+  std::function<void(ByteWriter&)> checkpointSnapshot(Time t) override {
+    if constexpr (Encodable<KS>) {
+      return [state = this->generatedAt(t)](ByteWriter& out) {
+        encodeRdd<KS>(state, out);
+      };
+    } else {
+      return {};
+    }
+  }
+  void restoreCheckpoint(Time t, ByteReader& in,
+                         const std::shared_ptr<const std::string>& bytes) override {
+    if constexpr (Encodable<KS>) {
+      this->restoreRdd(
+          t, decodePairRdd<K, S>(this->core().runtime(), in, bytes, n_, "updateStateByKey"));
+      this->setRestoredTime(t);
+    }
+  }
 
  protected:
   std::optional<RddPtr<KS>> compute(Time t) override {
