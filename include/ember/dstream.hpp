@@ -54,10 +54,16 @@ struct KeepAll {
     return true;
   }
 };
+/// The state type of an `updateStateByKey` function, from what it returns: `std::optional<S>`
+/// per key, or `std::vector<std::pair<K, S>>` per partition.
 template <class T>
 struct OptionalValue;
 template <class S>
 struct OptionalValue<std::optional<S>> {
+  using type = S;
+};
+template <class K, class S>
+struct OptionalValue<std::vector<std::pair<K, S>>> {
   using type = S;
 };
 
@@ -308,6 +314,11 @@ class DStream {
   auto updateStateByKey(Update update, int numPartitions = 0) const {
     return updateStateImpl<S>(std::move(update), numPartitions, std::nullopt);
   }
+  /// Spark's iterator form is the partition form here: `update(std::vector<StateUpdate<K, V,
+  /// S>>& keys) -> std::vector<std::pair<K, S>>` is called once per partition with every key
+  /// that has a state or new values, and returns the partition's new states (a key it does
+  /// not return is removed). Useful to share work across the keys of a partition.
+  ///
   /// With an initial state RDD of `(key, state)` pairs.
   template <class S = void, class Update, class KS>
   requires KeyValue<T>

@@ -19,8 +19,18 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace ember {
+
+/// One key of a partition for the partition form of `updateStateByKey` (Spark's iterator
+/// form): the key, its new values in the batch and its state before the batch.
+template <class K, class V, class S>
+struct StateUpdate {
+  K key;
+  std::vector<V> values;
+  std::optional<S> state;
+};
 
 /// The state of one key inside a `mapWithState` function. Not thread-safe (one call at a time).
 template <class S>

@@ -17,16 +17,7 @@ template <class Make>
 auto runMapWithState(const std::vector<std::vector<std::string>>& input, Make make, int threads = 2,
                      size_t batches = 0) {
   StreamingContext ssc(testing::testConf(threads), Seconds(1));
-  auto data = std::make_shared<const std::vector<std::vector<std::string>>>(input);
-  auto pairs = ssc.generatorStream(
-                      1, [](int64_t i) { return i; }, 1)
-                   .flatMap([data](int64_t i) {
-                     std::vector<KV> out;
-                     if (static_cast<size_t>(i) < data->size()) {
-                       for (const auto& w : (*data)[static_cast<size_t>(i)]) out.emplace_back(w, 1);
-                     }
-                     return out;
-                   });
+  auto pairs = testing::timedStream(ssc, input).map([](const std::string& w) { return KV(w, 1); });
   auto mapped = make(pairs);
   testing::BatchCollector out(mapped);
   testing::BatchCollector snapshots(mapped.stateSnapshots());

@@ -286,6 +286,30 @@ TEST(UpdateStateByKey, KeepsARunningCountPerKey) {
                           {{"a", 5}, {"b", 3}, {"c", 1}}}));
 }
 
+TEST(UpdateStateByKey, PartitionFormSeesEveryKeyOfThePartitionOnce) {
+  auto out = runTimedOperation<std::string>(
+      {{"a"}, {"a", "b"}, {"a", "b", "c"}, {}, {"c"}},
+      [](DStream<std::string> s) {
+        return s.map([](const std::string& x) { return KV(x, 1); })
+            .updateStateByKey(
+                [](std::vector<StateUpdate<std::string, int, int>>& keys) {
+                  // Counts, and drops a key in a batch where it has no new values.
+                  std::vector<std::pair<std::string, int>> next;
+                  for (auto& k : keys) {
+                    if (k.values.empty()) continue;
+                    next.emplace_back(k.key,
+                                      k.state.value_or(0) + static_cast<int>(k.values.size()));
+                  }
+                  return next;
+                },
+                3);
+      },
+      2, 0, true);
+  EXPECT_EQ(
+      out,
+      (Batches{{{"a", 1}}, {{"a", 2}, {"b", 1}}, {{"a", 3}, {"b", 2}, {"c", 1}}, {}, {{"c", 1}}}));
+}
+
 TEST(UpdateStateByKey, StartsFromAnInitialStateRdd) {
   StreamingContext ssc(testing::testConf(2), Seconds(1));
   auto queue = std::make_shared<RddQueue<std::string>>();

@@ -11,6 +11,7 @@
 #include <ember/internal/checkpoint.hpp>
 #include <ember/internal/dstream_node.hpp>
 #include <ember/internal/shuffle.hpp>
+#include <ember/state.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -318,10 +319,22 @@ class StateMergeRdd final : public RddNode<std::pair<K, S>> {
     auto arena = std::make_shared<Arena>();
     out.keepAlive(arena);
     ChunkBuffer<KS> buf(out);
+    if constexpr (std::is_invocable_v<const Update&, std::vector<StateUpdate<K, V, S>>&>) {
+      // The partition form: one call with every key of the partition.
+      std::vector<StateUpdate<K, V, S>> keys;
+      keys.reserve(table.size());
+      for (auto& [k, e] : table) keys.push_back({k, std::move(e.values), std::move(e.state)});
+      for (const auto& [k, s] : update_(keys))
+        buf.add(KS(Own<K>::copy(k, *arena), Own<S>::copy(s, *arena)));
+      buf.flush();
+      return;
+    }
     for (auto& [k, e] : table) {
       std::optional<S> next;
-      if constexpr (std::is_invocable_v<const Update&, Time, const K&, const std::vector<V>&,
-                                        std::optional<S>>) {
+      if constexpr (std::is_invocable_v<const Update&, std::vector<StateUpdate<K, V, S>>&>) {
+        // handled above
+      } else if constexpr (std::is_invocable_v<const Update&, Time, const K&, const std::vector<V>&,
+                                               std::optional<S>>) {
         next = update_(time_, k, e.values, std::move(e.state));
       } else {
         next = update_(e.values, std::move(e.state));
