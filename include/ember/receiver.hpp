@@ -25,6 +25,7 @@
 /// on another thread. All methods are thread-safe.
 
 #include <atomic>
+#include <ember/codec.hpp>
 #include <ember/error.hpp>
 #include <ember/internal/rdd_node.hpp>
 #include <ember/time.hpp>
@@ -45,7 +46,16 @@ class RateLimiter;
 class BlockSink {
  public:
   virtual ~BlockSink() = default;
-  virtual void addBlock(int stream_id, std::shared_ptr<const void> block, size_t records) = 0;
+  /// `encoded` (`encode(std::vector<T>)` of the records) is only asked for when
+  /// `writesAhead()`; `position` is the receiver's source position after the block ("" for
+  /// none). Returns once the block is stored (durable with the write-ahead log).
+  virtual void addBlock(int stream_id, std::shared_ptr<const void> block, size_t records,
+                        const std::string& position, const std::string& encoded) = 0;
+  /// Whether blocks go to the write-ahead log (and must come encoded).
+  virtual bool writesAhead() const = 0;
+  /// The source position of the newest block of `stream_id` stored, in this run or, with
+  /// the write-ahead log, before a restart.
+  virtual std::optional<std::string> lastPosition(int stream_id) const = 0;
 };
 
 /// Type-independent part of a block generator, driven by the tracker's interval timer.
@@ -117,8 +127,17 @@ class Receiver : public ReceiverBase {
   void store(T item);
   /// Like `store(item)` for each element, with one lock and one rate-limit wait.
   void storeMany(std::vector<T>& items);
-  /// Stores `items` as one block and returns once it is stored (reliable).
+  /// Stores `items` as one block and returns once it is stored (reliable): with
+  /// `ember.streaming.receiver.writeAheadLog.enable`, once it is on disk.
   void store(std::vector<T> items);
+  /// As `store(items)`, recording `position`, the source's position after these items (an
+  /// offset, a sequence number). With the write-ahead log the position is durable with the
+  /// block, and after a restart `lastStoredPosition()` tells where to resume, so a source
+  /// that can replay gives every record exactly once.
+  void store(std::vector<T> items, std::string position);
+  /// The position given with the newest block stored by this stream's receiver, in this
+  /// run or (with the write-ahead log) before a crash; nothing if none was given.
+  std::optional<std::string> lastStoredPosition() const;
 
  private:
   template <class>
@@ -160,7 +179,7 @@ class BlockGenerator final : public BlockGeneratorBase {
     stored_.fetch_add(n, std::memory_order_relaxed);
     items.clear();
   }
-  void addBlock(std::vector<T>&& items) {
+  void addBlock(std::vector<T>&& items, std::string position = {}) {
     if (closed()) {
       throw UsageError("Receiver '" + receiver_.name() +
                        "': store(block) after the receiver stopped; the block was not stored");
@@ -169,9 +188,10 @@ class BlockGenerator final : public BlockGeneratorBase {
     std::lock_guard lock(cut_mu_);
     cutLocked();  // keep order: records stored earlier go first
     size_t n = items.size();
+    push(std::move(items), position);
     stored_.fetch_add(n, std::memory_order_relaxed);
-    push(std::move(items));
   }
+  std::optional<std::string> lastPosition() const { return sink_.lastPosition(stream_id_); }
   void cut() override {
     std::lock_guard lock(cut_mu_);
     cutLocked();
@@ -194,11 +214,21 @@ class BlockGenerator final : public BlockGeneratorBase {
     }
     if (!taken.empty()) push(std::move(taken));
   }
-  void push(std::vector<T>&& records) {
+  void push(std::vector<T>&& records, const std::string& position = {}) {
     size_t n = records.size();
     auto block = std::make_shared<Block<T>>();
     block->records = std::move(records);
-    sink_.addBlock(stream_id_, std::move(block), n);
+    std::string encoded;
+    if (sink_.writesAhead()) {
+      if constexpr (Encodable<std::vector<T>>) {
+        encoded = encode(block->records);
+      } else {
+        throw UsageError("Receiver '" + receiver_.name() +
+                         "': its record type has no codec, so the write-ahead log cannot hold "
+                         "its blocks (declare it with EMBER_STRUCT)");
+      }
+    }
+    sink_.addBlock(stream_id_, std::move(block), n, position, encoded);
   }
 
   Receiver<T>& receiver_;
@@ -236,6 +266,16 @@ void Receiver<T>::storeMany(std::vector<T>& items) {
 template <class T>
 void Receiver<T>::store(std::vector<T> items) {
   generator().addBlock(std::move(items));
+}
+
+template <class T>
+void Receiver<T>::store(std::vector<T> items, std::string position) {
+  generator().addBlock(std::move(items), std::move(position));
+}
+
+template <class T>
+std::optional<std::string> Receiver<T>::lastStoredPosition() const {
+  return generator().lastPosition();
 }
 
 }  // namespace ember

@@ -38,6 +38,9 @@ namespace ember {
 
 enum class StreamingContextState { kInitialized, kActive, kStopped };
 
+/// See `StreamingContext::checkpointStats()`.
+using CheckpointStats = detail::StreamingCore::CheckpointStats;
+
 class StreamingContext {
  public:
   /// `batchInterval`: the time between batches (Spark's `batchDuration`).
@@ -141,6 +144,9 @@ class StreamingContext {
 
   /// The batch time of the checkpoint this context recovered from (`getOrCreate`), if any.
   std::optional<Time> recoveredFrom() const { return core_->recoveredTime(); }
+  /// Checkpoints written and failed so far, the newest one's batch time, how long it took
+  /// to encode and write, and the last write error (cleared by a successful write).
+  CheckpointStats checkpointStats() const { return core_->checkpointStats(); }
 
   // ---- lifecycle -----------------------------------------------------------------------
 

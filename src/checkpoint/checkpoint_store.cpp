@@ -13,7 +13,7 @@
 #include <ember/internal/checkpoint.hpp>
 #include <ember/logging.hpp>
 
-#include "core/fd_read.hpp"
+#include "core/file_io.hpp"
 
 namespace ember::detail {
 namespace {
@@ -22,29 +22,6 @@ constexpr const char* kLog = "Checkpoint";
 constexpr size_t kHeaderSize = 8 + 4 + 8 + 8;
 
 std::string errnoText() { return std::strerror(errno); }
-
-/// Creates `dir` and its missing parents.
-void makeDirectories(const std::string& dir) {
-  for (size_t pos = 1; pos <= dir.size(); ++pos) {
-    if (pos != dir.size() && dir[pos] != '/') continue;
-    std::string prefix = dir.substr(0, pos);
-    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
-      throw IoError("Cannot create checkpoint directory '" + prefix + "': " + errnoText());
-    }
-  }
-}
-
-void writeAll(int fd, const char* data, size_t len, const std::string& path) {
-  while (len > 0) {
-    ssize_t n = ::write(fd, data, len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw IoError("Cannot write checkpoint file '" + path + "': " + errnoText());
-    }
-    data += n;
-    len -= static_cast<size_t>(n);
-  }
-}
 
 void putFixed(std::string& out, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -55,16 +32,6 @@ uint64_t getFixed(std::string_view in, size_t at, int bytes) {
   for (int i = 0; i < bytes; ++i)
     v |= static_cast<uint64_t>(static_cast<uint8_t>(in[at + i])) << (8 * i);
   return v;
-}
-
-std::optional<int64_t> checkpointTime(const std::string& name) {
-  if (!name.starts_with(kCheckpointPrefix)) return std::nullopt;
-  std::string digits = name.substr(kCheckpointPrefix.size());
-  if (digits.empty() || digits.size() > 18 ||
-      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
-  return std::stoll(digits);
 }
 
 bool readFile(const std::string& path, std::string& out, std::string& error) {
@@ -127,7 +94,7 @@ CheckpointContents CheckpointStore::parse(std::string_view bytes) {
 }
 
 std::string CheckpointStore::write(const CheckpointContents& contents) const {
-  makeDirectories(directory_);
+  makeDirectories(directory_, "checkpoint directory");
   std::string name = std::string(kCheckpointPrefix) + std::to_string(contents.meta.time_ms);
   std::string path = directory_ + "/" + name;
   std::string temp = directory_ + "/." + name + ".tmp";
@@ -135,7 +102,7 @@ std::string CheckpointStore::write(const CheckpointContents& contents) const {
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw IoError("Cannot create checkpoint file '" + temp + "': " + errnoText());
   try {
-    writeAll(fd, bytes.data(), bytes.size(), temp);
+    writeAllToFd(fd, bytes.data(), bytes.size(), temp);
     if (::fsync(fd) != 0)
       throw IoError("Cannot sync checkpoint file '" + temp + "': " + errnoText());
   } catch (...) {
@@ -172,7 +139,9 @@ std::vector<std::pair<int64_t, std::string>> CheckpointStore::list() const {
   DIR* d = ::opendir(directory_.c_str());
   if (d == nullptr) return out;
   while (dirent* e = ::readdir(d)) {
-    if (auto t = checkpointTime(e->d_name)) out.emplace_back(*t, directory_ + "/" + e->d_name);
+    if (auto t = numberAfterPrefix(e->d_name, kCheckpointPrefix)) {
+      out.emplace_back(static_cast<int64_t>(*t), directory_ + "/" + e->d_name);
+    }
   }
   ::closedir(d);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first > b.first; });

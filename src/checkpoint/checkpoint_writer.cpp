@@ -78,6 +78,7 @@ void CheckpointWriter::writeOne(Task& task) {
                   std::chrono::steady_clock::now() - start)
                   .count();
     logDebug(kLog, "Wrote checkpoint " + path + " in " + std::to_string(ms) + " ms");
+    for (auto& done : task.after_write) done();
     std::lock_guard lock(mu_);
     ++stats_.written;
     stats_.last_time_ms = contents.meta.time_ms;

@@ -115,6 +115,14 @@ std::vector<ConfKey> makeKeys() {
                    "milliseconds)",
        .doc = "Delay before a receiver that failed or asked to restart is started again.",
        .min_value = 0},
+      {.key = "ember.streaming.receiver.writeAheadLog.enable",
+       .spark_alias = "spark.streaming.receiver.writeAheadLog.enable",
+       .default_value = "false",
+       .type = ConfType::kBool,
+       .accepted = "true or false",
+       .doc = "Write every block a receiver stores to a log in <checkpoint dir>/receivedBlockData "
+              "and sync it before store() returns, so data received but not yet processed is "
+              "processed after a crash. Needs ssc.checkpoint(dir)."},
       {.key = "ember.streaming.unpersist",
        .spark_alias = "spark.streaming.unpersist",
        .default_value = "true",

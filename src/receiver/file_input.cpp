@@ -10,7 +10,7 @@
 #include <ember/internal/file_input.hpp>
 #include <ember/logging.hpp>
 
-#include "core/fd_read.hpp"
+#include "core/file_io.hpp"
 
 namespace ember::detail {
 namespace {

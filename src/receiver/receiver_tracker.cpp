@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <chrono>
 #include <ember/conf.hpp>
 #include <ember/internal/receiver_tracker.hpp>
 #include <ember/internal/streaming_core.hpp>
+#include <ember/internal/write_ahead_log.hpp>
 #include <ember/listener.hpp>
 #include <ember/logging.hpp>
 
@@ -10,10 +12,25 @@
 
 namespace ember::detail {
 
+namespace {
+/// Cuts a receiver's buffered records into a block. With the write-ahead log a failed write
+/// loses that block (its records were stored unreliably, never acknowledged): say so.
+void cutLogged(BlockGeneratorBase& generator, ReceiverBase& receiver) {
+  try {
+    generator.cut();
+  } catch (const std::exception& e) {
+    logError("ReceiverTracker",
+             "Receiver '" + receiver.name() +
+                 "': a block of records stored one by one was lost: " + e.what());
+  }
+}
+}  // namespace
+
 struct ReceiverTracker::Entry {
   int stream_id;
   std::shared_ptr<ReceiverBase> receiver;
   MakeBlockGenerator make;
+  DecodeBlock decode;
   std::unique_ptr<RateLimiter> limiter;
   std::unique_ptr<BlockGeneratorBase> generator;
   std::unique_ptr<ReceiverSupervisor> supervisor;
@@ -29,17 +46,48 @@ ReceiverTracker::~ReceiverTracker() {
 }
 
 void ReceiverTracker::addReceiver(int stream_id, std::shared_ptr<ReceiverBase> receiver,
-                                  MakeBlockGenerator make) {
+                                  MakeBlockGenerator make, DecodeBlock decode) {
   std::lock_guard lock(mu_);
   auto e = std::make_unique<Entry>();
   e->stream_id = stream_id;
   e->receiver = std::move(receiver);
   e->make = std::move(make);
+  e->decode = std::move(decode);
   entries_.push_back(std::move(e));
 }
 
-void ReceiverTracker::start() {
+void ReceiverTracker::start(const std::optional<std::string>& wal_directory) {
   if (entries_.empty()) return;
+  if (wal_directory) {
+    wal_ = std::make_unique<WriteAheadLog>(*wal_directory);
+    size_t replayed = 0;
+    std::lock_guard lock(mu_);
+    wal_->continueAfter(restored_wal_.upto);
+    for (const auto& [stream, seq, position] : restored_wal_.positions) {
+      positions_[stream] = {seq, position};
+      wal_->continueAfter(seq);
+    }
+    for (const LoggedBlock& b : wal_->recovered()) {
+      auto& newest = positions_[b.stream_id];
+      if (b.seq > newest.first && !b.position.empty()) newest = {b.seq, b.position};
+      if (b.seq <= restored_wal_.upto) continue;  // a checkpoint holds its effect
+      auto entry = std::find_if(entries_.begin(), entries_.end(),
+                                [&](const auto& e) { return e->stream_id == b.stream_id; });
+      if (entry == entries_.end()) continue;
+      ReceivedBlock block = (*entry)->decode(std::make_shared<const std::string>(b.data));
+      block.seq = b.seq;
+      unallocated_[b.stream_id].push_back(std::move(block));
+      ++replayed;
+    }
+    std::erase_if(positions_, [](const auto& p) { return p.second.second.empty(); });
+    allocated_upto_ = restored_wal_.upto;
+    wal_->releaseRecovered();
+    if (replayed > 0) {
+      logInfo("ReceiverTracker", "Replaying " + std::to_string(replayed) +
+                                     " received blocks from the write-ahead log in '" +
+                                     *wal_directory + "' that no checkpoint covers");
+    }
+  }
   const Conf& conf = core_.conf();
   int64_t max_rate = conf.getLong("ember.streaming.receiver.maxRate");
   Duration restart_delay = conf.getDuration("ember.streaming.receiverRestartDelay");
@@ -96,7 +144,7 @@ void ReceiverTracker::stop() {
     if (e->limiter) e->limiter->close();
     if (e->supervisor) e->supervisor->stop("stopped by the streaming context");
     if (e->generator) {
-      e->generator->cut();
+      cutLogged(*e->generator, *e->receiver);
       e->generator->close();
     }
   }
@@ -108,28 +156,73 @@ void ReceiverTracker::timerLoop() {
     timer_cv_.wait_for(lock, block_interval_.toChrono(), [&] { return timer_stop_; });
     if (timer_stop_) return;
     lock.unlock();
-    for (auto& e : entries_) e->generator->cut();
+    for (auto& e : entries_) cutLogged(*e->generator, *e->receiver);
     lock.lock();
   }
 }
 
-void ReceiverTracker::addBlock(int stream_id, std::shared_ptr<const void> block, size_t records) {
+void ReceiverTracker::addBlock(int stream_id, std::shared_ptr<const void> block, size_t records,
+                               const std::string& position, const std::string& encoded) {
+  // Durable before it counts as stored. Appending and queueing are one step for
+  // allocation (append_mu_), so a batch never takes a block while an earlier sequence
+  // number is still on its way: a checkpoint's "allocated up to n" covers all of 1..n.
+  std::unique_lock append_lock(append_mu_, std::defer_lock);
+  uint64_t seq = 0;
+  if (wal_) {
+    append_lock.lock();
+    seq = wal_->append(stream_id, position, encoded);
+  }
   std::lock_guard lock(mu_);
-  unallocated_[stream_id].push_back({std::move(block), records});
+  if (!position.empty()) positions_[stream_id] = {seq, position};
+  unallocated_[stream_id].push_back({std::move(block), records, seq});
+}
+
+std::optional<std::string> ReceiverTracker::lastPosition(int stream_id) const {
+  std::lock_guard lock(mu_);
+  auto it = positions_.find(stream_id);
+  if (it == positions_.end()) return std::nullopt;
+  return it->second.second;
 }
 
 void ReceiverTracker::allocateBlocksToBatch(Time t) {
   // Cut first, so that the batch holds everything received before its time.
   for (auto& e : entries_) {
-    if (e->generator) e->generator->cut();
+    if (e->generator) cutLogged(*e->generator, *e->receiver);
   }
+  std::lock_guard append_lock(append_mu_);
   std::lock_guard lock(mu_);
   auto& batch = allocated_[t];
   for (auto& [stream, blocks] : unallocated_) {
     auto& dst = batch[stream];
-    for (auto& b : blocks) dst.push_back(std::move(b));
+    for (auto& b : blocks) {
+      allocated_upto_ = std::max(allocated_upto_, b.seq);
+      dst.push_back(std::move(b));
+    }
     blocks.clear();
   }
+  if (wal_) {
+    allocated_upto_at_[t] = allocated_upto_;
+    // Enough for a checkpoint running far behind generation.
+    while (allocated_upto_at_.size() > 10000) allocated_upto_at_.erase(allocated_upto_at_.begin());
+  }
+}
+
+WalCheckpoint ReceiverTracker::walCheckpoint(Time t) const {
+  std::lock_guard lock(mu_);
+  WalCheckpoint out;
+  auto it = allocated_upto_at_.upper_bound(t);
+  out.upto = it == allocated_upto_at_.begin() ? restored_wal_.upto : std::prev(it)->second;
+  for (const auto& [stream, p] : positions_) out.positions.emplace_back(stream, p.first, p.second);
+  return out;
+}
+
+void ReceiverTracker::restoreWal(const WalCheckpoint& state) {
+  std::lock_guard lock(mu_);
+  restored_wal_ = state;
+}
+
+void ReceiverTracker::walCovered(uint64_t upto) {
+  if (wal_) wal_->deleteUpTo(upto);
 }
 
 std::vector<ReceivedBlock> ReceiverTracker::blocksOf(Time t, int stream_id) const {

@@ -277,6 +277,7 @@ StreamingCore::CheckpointStats StreamingCore::checkpointStats() const {
   out.failed = stats.failed;
   if (stats.last_time_ms) out.last = Time(*stats.last_time_ms);
   out.last_error = stats.last_error;
+  out.last_write_ms = stats.last_write_ms;
   return out;
 }
 
@@ -397,8 +398,10 @@ void StreamingCore::checkpointAfter(Time t, bool force) {
     }
     // Captured here, on the batch path, so the data is that of batch `t`; encoded later.
     for (DStreamNodeBase* n : nodes) {
-      if (auto encode = n->checkpointSnapshot(t))
+      if (auto encode = n->checkpointSnapshot(t)) {
         task.parts.emplace_back(n->id(), std::move(encode));
+      }
+      if (auto done = n->checkpointWritten(t)) task.after_write.push_back(std::move(done));
     }
     std::lock_guard lock(impl_->mu);
     task.meta.zero_ms = impl_->zero_time.milliseconds();
@@ -499,7 +502,17 @@ void StreamingCore::start() {
   installShutdownHook(this);
   try {
     for (auto& in : impl_->inputs) in->startInput();
-    receiver_tracker_->start();
+    std::optional<std::string> wal;
+    if (conf_.getBool("ember.streaming.receiver.writeAheadLog.enable")) {
+      auto dir = checkpointDir();
+      if (!dir) {
+        throw UsageError(
+            "ember.streaming.receiver.writeAheadLog.enable=true needs a checkpoint directory: "
+            "call ssc.checkpoint(dir) (the log is kept in <dir>/receivedBlockData)");
+      }
+      wal = *dir + "/receivedBlockData";
+    }
+    receiver_tracker_->start(wal);
   } catch (...) {
     stop(false);  // leaves the context stopped and no longer the active one
     throw;

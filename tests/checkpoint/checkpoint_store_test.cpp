@@ -2,8 +2,6 @@
 // a full disk and a directory that cannot be written.
 
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/resource.h>
 
 #include <ember/error.hpp>
 #include <ember/internal/checkpoint.hpp>
@@ -11,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "testing/disk.hpp"
 #include "testing/harness.hpp"
 
 namespace ember::detail {
@@ -148,24 +147,17 @@ TEST(CheckpointStore, AFullDiskIsAClearErrorAndKeepsTheLastGoodCheckpoint) {
   testing::TempDir dir;
   CheckpointStore store(dir.str(), 3);
   store.write(contentsAt(1000, "good"));
-  // A file size limit fails writes as a full disk does (EFBIG instead of ENOSPC).
-  struct sigaction ignore {
-  }, previous{};
-  ignore.sa_handler = SIG_IGN;
-  ::sigaction(SIGXFSZ, &ignore, &previous);
-  rlimit old_limit{};
-  ::getrlimit(RLIMIT_FSIZE, &old_limit);
-  rlimit small = old_limit;
-  small.rlim_cur = 4096;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
   std::string error;
-  try {
-    store.write(contentsAt(2000, std::string(100000, 'x')));
-  } catch (const IoError& e) {
-    error = e.what();
+  {
+    // A file size limit fails writes as a full disk does (EFBIG instead of ENOSPC).
+    testing::ScopedFileSizeLimit full_disk(4096);
+    ASSERT_TRUE(full_disk.ok());
+    try {
+      store.write(contentsAt(2000, std::string(100000, 'x')));
+    } catch (const IoError& e) {
+      error = e.what();
+    }
   }
-  ::setrlimit(RLIMIT_FSIZE, &old_limit);
-  ::sigaction(SIGXFSZ, &previous, nullptr);
   EXPECT_NE(error.find(".checkpoint-2000.tmp"), std::string::npos) << error;
   EXPECT_NE(error.find("File too large"), std::string::npos) << error;
   auto loaded = store.readLatest();

@@ -10,6 +10,7 @@
 #include <ember/text.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
@@ -60,7 +61,12 @@ std::string describeDifference(const Counts& got, const Counts& want) {
   return out.str();
 }
 
-TEST(CrashRecovery, KilledAtRandomMomentsLosesNothingAndCountsNothingTwice) {
+/// Runs the crash job over `mode`'s input, feeding 400 chunks of words through `drop(n,
+/// text)` while killing the job with SIGKILL at random moments at least 20 times, then
+/// checks the final state against the counts of everything fed.
+void crashLoop(const std::string& mode,
+               const std::function<void(const fs::path& dir, int n, const std::string& text)>& drop,
+               bool feed_after_first_checkpoint) {
   testing::TempDir input, checkpoints, work;
   const std::string state = work.str() + "/state.txt";
   const unsigned seed = std::random_device{}();
@@ -68,35 +74,33 @@ TEST(CrashRecovery, KilledAtRandomMomentsLosesNothingAndCountsNothingTwice) {
   std::mt19937 rng(seed);
   auto start = [&] {
     return std::make_unique<testing::Process>(
-        kJob, std::vector<std::string>{input.str(), checkpoints.str(), state, "--conf",
+        kJob, std::vector<std::string>{input.str(), checkpoints.str(), state, mode, "--conf",
                                        "ember.log.level=warn"});
   };
 
   auto job = start();
   ASSERT_TRUE(job->waitForStdout("started", 30s)) << job->stderrText();
-  // Files older than the job's first start are not new to it (as in Spark): feed once a
-  // checkpoint exists, so every restart recovers and every file counts.
-  ASSERT_TRUE(testing::waitUntil([&] { return hasCheckpoint(checkpoints.path()); }, 30s))
-      << job->stderrText();
+  if (feed_after_first_checkpoint) {
+    // Files older than the job's first start are not new to it (as in Spark): feed once a
+    // checkpoint exists, so every restart recovers and every file counts.
+    ASSERT_TRUE(testing::waitUntil([&] { return hasCheckpoint(checkpoints.path()); }, 30s))
+        << job->stderrText();
+  }
 
   Counts expected;
   std::thread feeder([&] {
     std::mt19937 words(seed + 1);
-    for (int n = 0; n < 400; ++n) {
-      std::string name = "part-" + std::to_string(n);
-      fs::path temp = input.path() / ("." + name);
-      {
-        std::ofstream out(temp);
-        for (int line = 0; line < 3; ++line) {
-          for (int i = 0; i < 5; ++i) {
-            std::string w = "w" + std::to_string(words() % 50);
-            out << (i ? " " : "") << w;
-            ++expected[w];
-          }
-          out << "\n";
+    for (int n = 1; n <= 400; ++n) {
+      std::string text;
+      for (int line = 0; line < 3; ++line) {
+        for (int i = 0; i < 5; ++i) {
+          std::string w = "w" + std::to_string(words() % 50);
+          text += (i ? " " : "") + w;
+          ++expected[w];
         }
+        text += "\n";
       }
-      fs::rename(temp, input.path() / name);
+      drop(input.path(), n, text);
       std::this_thread::sleep_for(25ms);
     }
   });
@@ -110,9 +114,11 @@ TEST(CrashRecovery, KilledAtRandomMomentsLosesNothingAndCountsNothingTwice) {
     ++kills;
     job = start();
     ASSERT_TRUE(job->waitForStdout("started", 30s)) << job->stderrText();
-    EXPECT_NE(job->stdoutText().find("recovered"), std::string::npos)
-        << "restart " << kills << " did not recover:\n"
-        << job->stderrText();
+    if (feed_after_first_checkpoint) {
+      EXPECT_NE(job->stdoutText().find("recovered"), std::string::npos)
+          << "restart " << kills << " did not recover:\n"
+          << job->stderrText();
+    }
   }
   feeder.join();
   EXPECT_GE(kills, 20);
@@ -121,6 +127,31 @@ TEST(CrashRecovery, KilledAtRandomMomentsLosesNothingAndCountsNothingTwice) {
   EXPECT_TRUE(caught_up) << describeDifference(readState(state), expected) << job->stderrText();
   job->signal(SIGTERM);
   EXPECT_EQ(job->wait(30s), 0) << job->stderrText();
+}
+
+/// Writes `text` to `dir/name` atomically (a hidden temporary file, then a rename).
+void writeAtomically(const fs::path& dir, const std::string& name, const std::string& text) {
+  fs::path temp = dir / ("." + name);
+  std::ofstream(temp) << text;
+  fs::rename(temp, dir / name);
+}
+
+TEST(CrashRecovery, FileStreamKilledAtRandomMomentsLosesNothingAndCountsNothingTwice) {
+  crashLoop(
+      "files",
+      [](const fs::path& dir, int n, const std::string& text) {
+        writeAtomically(dir, "part-" + std::to_string(n), text);
+      },
+      /*feed_after_first_checkpoint=*/true);
+}
+
+TEST(CrashRecovery, WriteAheadLogReceiverKilledAtRandomMomentsLosesNothingAndCountsNothingTwice) {
+  crashLoop(
+      "receiver",
+      [](const fs::path& dir, int n, const std::string& text) {
+        writeAtomically(dir, "chunk-" + std::to_string(n), text);
+      },
+      /*feed_after_first_checkpoint=*/false);
 }
 
 }  // namespace

@@ -152,6 +152,7 @@ TEST(ConfRegistry, RegistersExactlyTheDocumentedKeys) {
       "ember.streaming.concurrentJobs",
       "ember.streaming.clock",
       "ember.streaming.receiverRestartDelay",
+      "ember.streaming.receiver.writeAheadLog.enable",
       "ember.streaming.unpersist",
       "ember.streaming.socket.maxLineLength",
       "ember.ui.showConsoleProgress",

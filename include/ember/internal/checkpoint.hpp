@@ -101,6 +101,7 @@ class CheckpointWriter {
   struct Task {
     CheckpointMeta meta;
     std::vector<std::pair<int, std::function<void(ByteWriter&)>>> parts;  // node id, encoder
+    std::vector<std::function<void()>> after_write;  // run once the file is on disk
   };
 
   explicit CheckpointWriter(CheckpointStore store);

@@ -104,6 +104,9 @@ class DStreamNodeBase {
   /// of `t` and returns the work that encodes it, which the checkpoint thread runs later
   /// (off the batch path, so it must only read what it captured).
   virtual std::function<void(ByteWriter&)> checkpointSnapshot(Time /*t*/) { return {}; }
+  /// Called like `checkpointSnapshot`: work to do once that checkpoint is safely on disk
+  /// (dropping what it makes unnecessary, such as write-ahead log segments).
+  virtual std::function<void()> checkpointWritten(Time /*t*/) { return {}; }
   /// Takes back, before the context starts, what `checkpointSnapshot(t)` encoded; `bytes`
   /// must stay alive as long as anything restored from it (views point into it).
   virtual void restoreCheckpoint(Time /*t*/, ByteReader& /*in*/,

@@ -47,17 +47,64 @@ namespace detail {
 
 template <class T>
 class ReceiverInputNode final : public DStreamNode<T>, public InputNode {
+  bool writesAhead() const {
+    return this->core().conf().getBool("ember.streaming.receiver.writeAheadLog.enable");
+  }
+
  public:
   ReceiverInputNode(StreamingCore* core, std::shared_ptr<Receiver<T>> receiver)
       : DStreamNode<T>(core, {}, receiver->name()) {
     Receiver<T>* r = receiver.get();
     int id = this->id();
     core->receiverTracker().addReceiver(
-        id, std::move(receiver), [r, id](BlockSink& sink, RateLimiter* limiter) {
+        id, std::move(receiver),
+        [r, id](BlockSink& sink, RateLimiter* limiter) {
           return std::unique_ptr<BlockGeneratorBase>(new BlockGenerator<T>(*r, id, sink, limiter));
+        },
+        [](std::shared_ptr<const std::string> encoded) {
+          ReceivedBlock out;
+          if constexpr (Encodable<std::vector<T>>) {
+            auto block = std::make_shared<Block<T>>();
+            block->records = decode<std::vector<T>>(*encoded);  // views point into `encoded`
+            block->owner = std::move(encoded);
+            out.records = block->records.size();
+            out.block = std::move(block);
+          }
+          return out;
         });
   }
   DStreamNodeBase& node() override { return *this; }
+
+  /// With the write-ahead log, checkpoints record which logged blocks their batches hold.
+  bool checkpointed() const override { return writesAhead(); }
+  void checkCheckpointable() const override {
+    if (writesAhead() && !Encodable<std::vector<T>>) {
+      throw UsageError("Receiver stream '" + this->name() +
+                       "': ember.streaming.receiver.writeAheadLog.enable needs a codec for its "
+                       "record type (declare it with EMBER_STRUCT, see docs/codecs.md)");
+    }
+  }
+  std::function<void(ByteWriter&)> checkpointSnapshot(Time t) override {
+    if (!writesAhead()) return {};
+    auto state = this->core().receiverTracker().walCheckpoint(t);
+    return [state](ByteWriter& out) {
+      Codec<uint64_t>::encode(state.upto, out);
+      Codec<decltype(state.positions)>::encode(state.positions, out);
+    };
+  }
+  std::function<void()> checkpointWritten(Time t) override {
+    if (!writesAhead()) return {};
+    uint64_t upto = this->core().receiverTracker().walCheckpoint(t).upto;
+    return [tracker = &this->core().receiverTracker(), upto] {
+      tracker->walCovered(upto);
+    };
+  }
+  void restoreCheckpoint(Time, ByteReader& in, const std::shared_ptr<const std::string>&) override {
+    WalCheckpoint state;
+    state.upto = Codec<uint64_t>::decode(in);
+    state.positions = Codec<decltype(state.positions)>::decode(in);
+    this->core().receiverTracker().restoreWal(state);
+  }
 
  protected:
   std::optional<RddPtr<T>> compute(Time t) override {

@@ -14,7 +14,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace ember {
@@ -24,27 +27,52 @@ class Conf;
 namespace ember::detail {
 
 class StreamingCore;
+class WriteAheadLog;
 
 struct ReceivedBlock {
   std::shared_ptr<const void> block;
   size_t records = 0;
+  uint64_t seq = 0;  // in the write-ahead log (0 without it)
 };
 
 using MakeBlockGenerator =
     std::function<std::unique_ptr<BlockGeneratorBase>(BlockSink&, RateLimiter*)>;
+/// Turns a block read back from the write-ahead log into the stream's block type.
+using DecodeBlock = std::function<ReceivedBlock(std::shared_ptr<const std::string> encoded)>;
+
+/// What a checkpoint keeps of the write-ahead log: the blocks it covers (sequence numbers
+/// up to `upto` were allocated to its batches) and each stream's newest source position.
+struct WalCheckpoint {
+  uint64_t upto = 0;
+  std::vector<std::tuple<int32_t, uint64_t, std::string>> positions;  // stream, seq, position
+};
 
 class ReceiverTracker final : public BlockSink {
  public:
   ReceiverTracker(const Conf& conf, StreamingCore& core);
   ~ReceiverTracker() override;
 
-  void addReceiver(int stream_id, std::shared_ptr<ReceiverBase> receiver, MakeBlockGenerator make);
+  void addReceiver(int stream_id, std::shared_ptr<ReceiverBase> receiver, MakeBlockGenerator make,
+                   DecodeBlock decode);
 
-  void start();
+  /// Starts the receivers; with `wal_directory`, blocks go through the write-ahead log there
+  /// and blocks it holds that no restored checkpoint covers are replayed first (they go to
+  /// the next batch).
+  void start(const std::optional<std::string>& wal_directory = std::nullopt);
   /// Stops every receiver (`onStop`) and cuts what they buffered into blocks.
   void stop();
 
-  void addBlock(int stream_id, std::shared_ptr<const void> block, size_t records) override;
+  void addBlock(int stream_id, std::shared_ptr<const void> block, size_t records,
+                const std::string& position, const std::string& encoded) override;
+  bool writesAhead() const override { return wal_ != nullptr; }
+  std::optional<std::string> lastPosition(int stream_id) const override;
+
+  /// The write-ahead log state as of batch `t` (for a checkpoint of `t`).
+  WalCheckpoint walCheckpoint(Time t) const;
+  /// Takes back a checkpoint's write-ahead log state (before start).
+  void restoreWal(const WalCheckpoint& state);
+  /// A checkpoint covering blocks up to `upto` is on disk: their log segments can go.
+  void walCovered(uint64_t upto);
   void allocateBlocksToBatch(Time t);
   std::vector<ReceivedBlock> blocksOf(Time t, int stream_id) const;
   bool hasUnallocatedBlocks() const;
@@ -65,6 +93,14 @@ class ReceiverTracker final : public BlockSink {
   std::map<int, std::deque<ReceivedBlock>> unallocated_;
   std::map<Time, std::map<int, std::vector<ReceivedBlock>>> allocated_;
   std::thread timer_;
+
+  // Write-ahead log.
+  std::unique_ptr<WriteAheadLog> wal_;
+  std::mutex append_mu_;  // a log append and its block's queueing, against allocation
+  WalCheckpoint restored_wal_;
+  uint64_t allocated_upto_ = 0;                 // highest sequence number allocated to a batch
+  std::map<Time, uint64_t> allocated_upto_at_;  // ... as of each recent batch
+  std::map<int, std::pair<uint64_t, std::string>> positions_;  // stream -> newest (seq, position)
 };
 
 }  // namespace ember::detail

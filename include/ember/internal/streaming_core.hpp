@@ -103,7 +103,8 @@ class StreamingCore {
   struct CheckpointStats {
     uint64_t written = 0;
     uint64_t failed = 0;
-    std::optional<Time> last;
+    std::optional<Time> last;   // batch time of the newest checkpoint written
+    int64_t last_write_ms = 0;  // encoding and writing it took
     std::optional<std::string> last_error;
   };
   CheckpointStats checkpointStats() const;

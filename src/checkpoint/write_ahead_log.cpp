@@ -1,0 +1,181 @@
+// The receivers' write-ahead log: append + fdatasync, replay, and clean-up of segments that
+// a checkpoint covers.
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <ember/codec.hpp>
+#include <ember/error.hpp>
+#include <ember/hash.hpp>
+#include <ember/internal/write_ahead_log.hpp>
+#include <ember/logging.hpp>
+
+#include "core/file_io.hpp"
+
+namespace ember::detail {
+namespace {
+
+constexpr const char* kLog = "WriteAheadLog";
+constexpr std::string_view kSegmentPrefix = "log-";
+constexpr size_t kRecordHeader = 4 + 8;
+
+/// Reads the intact records of one segment into `out`; returns the last sequence number.
+uint64_t readSegment(const std::string& path, std::vector<LoggedBlock>& out) {
+  std::string bytes, error;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || !readAllFromFd(fd, bytes, error)) {
+    if (fd >= 0) ::close(fd);
+    throw IoError("Cannot read write-ahead log segment '" + path +
+                  "': " + (error.empty() ? std::strerror(errno) : error));
+  }
+  ::close(fd);
+  uint64_t last = 0;
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    ByteReader header(std::string_view(bytes).substr(pos));
+    if (bytes.size() - pos < kRecordHeader) break;
+    uint64_t length = header.readFixed32();
+    uint64_t hash = header.readFixed64();
+    if (bytes.size() - pos - kRecordHeader < length) break;
+    std::string_view payload(bytes.data() + pos + kRecordHeader, length);
+    if (hashBytes(payload.data(), payload.size()) != hash) break;
+    ByteReader in(payload);
+    LoggedBlock b;
+    b.stream_id = static_cast<int>(in.readVarint());
+    b.seq = in.readVarint();
+    b.position = std::string(in.readString());
+    b.data = std::string(in.readString());
+    last = b.seq;
+    out.push_back(std::move(b));
+    pos += kRecordHeader + length;
+  }
+  if (pos < bytes.size()) {
+    // Only the last record can be cut short: it was being written when the process died,
+    // so it was never synced and never acknowledged.
+    logWarn(kLog, "Ignoring " + std::to_string(bytes.size() - pos) +
+                      " bytes of an incomplete record at the end of '" + path +
+                      "' (a write interrupted by a crash; that block was never acknowledged)");
+  }
+  return last;
+}
+
+}  // namespace
+
+WriteAheadLog::WriteAheadLog(std::string directory, uint64_t max_segment_bytes)
+    : directory_(std::move(directory)), max_segment_bytes_(max_segment_bytes) {
+  makeDirectories(directory_, "write-ahead log directory");
+  std::vector<std::pair<uint64_t, std::string>> files;
+  if (DIR* d = ::opendir(directory_.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (auto first = numberAfterPrefix(e->d_name, kSegmentPrefix))
+        files.emplace_back(*first, directory_ + "/" + e->d_name);
+    }
+    ::closedir(d);
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& [first, path] : files) {
+    uint64_t last = readSegment(path, recovered_);
+    closed_.push_back(Segment{path, first, last});
+    next_seq_ = std::max(next_seq_, last + 1);
+  }
+  std::sort(recovered_.begin(), recovered_.end(),
+            [](const LoggedBlock& a, const LoggedBlock& b) { return a.seq < b.seq; });
+}
+
+WriteAheadLog::~WriteAheadLog() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void WriteAheadLog::openSegment() {
+  std::string path = directory_ + "/" + std::string(kSegmentPrefix) + std::to_string(next_seq_);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    throw IoError("Cannot create write-ahead log segment '" + path + "': " + std::strerror(errno));
+  }
+  // The new file's name must survive a crash too.
+  if (int dfd = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  current_ = Segment{path, next_seq_, 0};
+  current_bytes_ = 0;
+}
+
+uint64_t WriteAheadLog::append(int stream_id, const std::string& position,
+                               const std::string& data) {
+  std::lock_guard lock(mu_);
+  if (!current_ || current_bytes_ >= max_segment_bytes_) {
+    if (current_) {
+      ::close(fd_);
+      fd_ = -1;
+      closed_.push_back(*current_);
+      current_.reset();
+    }
+    openSegment();
+  }
+  uint64_t seq = next_seq_;
+  ByteWriter payload;
+  payload.writeVarint(static_cast<uint64_t>(stream_id));
+  payload.writeVarint(seq);
+  payload.writeString(position);
+  payload.writeString(data);
+  std::string body = payload.take();
+  ByteWriter record;
+  record.writeFixed32(static_cast<uint32_t>(body.size()));
+  record.writeFixed64(hashBytes(body.data(), body.size()));
+  std::string bytes = record.take() + body;
+  try {
+    writeAllToFd(fd_, bytes.data(), bytes.size(), current_->path);
+    if (::fdatasync(fd_) != 0) {
+      throw IoError("Cannot sync write-ahead log segment '" + current_->path +
+                    "': " + std::strerror(errno));
+    }
+  } catch (...) {
+    // A partial record may be on disk: start a new segment so later records stay readable.
+    ::close(fd_);
+    fd_ = -1;
+    closed_.push_back(*current_);
+    current_.reset();
+    throw;
+  }
+  current_bytes_ += bytes.size();
+  current_->last = seq;
+  ++next_seq_;
+  return seq;
+}
+
+void WriteAheadLog::continueAfter(uint64_t seq) {
+  std::lock_guard lock(mu_);
+  next_seq_ = std::max(next_seq_, seq + 1);
+}
+
+void WriteAheadLog::deleteUpTo(uint64_t seq) {
+  std::lock_guard lock(mu_);
+  if (current_ && current_->last != 0 && current_->last <= seq) {
+    ::close(fd_);
+    fd_ = -1;
+    closed_.push_back(*current_);
+    current_.reset();
+  }
+  std::erase_if(closed_, [&](const Segment& s) {
+    if (s.last > seq) return false;
+    if (::unlink(s.path.c_str()) != 0 && errno != ENOENT) {
+      logWarn(kLog,
+              "Cannot delete write-ahead log segment '" + s.path + "': " + std::strerror(errno));
+      return false;
+    }
+    return true;
+  });
+}
+
+std::vector<std::string> WriteAheadLog::segments() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& s : closed_) out.push_back(s.path);
+  if (current_) out.push_back(current_->path);
+  return out;
+}
+
+}  // namespace ember::detail
