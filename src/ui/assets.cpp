@@ -180,7 +180,8 @@ constexpr std::string_view kJs = R"js(
   function histogram(values) {
     if (values.length === 0) return {labels: [], counts: []};
     const min = Math.min(...values), max = Math.max(...values);
-    const bins = 10, width = (max - min) / bins || 1;
+    if (max === min) return {labels: [String(Math.round(min * 100) / 100)], counts: [values.length]};
+    const bins = Math.min(10, values.length), width = (max - min) / bins;
     const counts = new Array(bins).fill(0);
     for (const v of values) counts[Math.min(bins - 1, Math.floor((v - min) / width))]++;
     const labels = counts.map((_, i) => (min + i * width).toFixed(width < 10 ? 1 : 0));
@@ -233,7 +234,8 @@ constexpr std::string_view kJs = R"js(
       6, 'No receivers (queue, file and generator streams have none).');
     const active = batches.filter(b => b.status !== 'COMPLETED');
     setText('active-count', String(active.length));
-    setText('completed-shown', String(completed.length));
+    setText('completed-shown', String(Math.min(100, completed.length)));
+    setText('completed-total', fmtCount(stats.numTotalCompletedBatches));
     fillRows('active-batches', active.map(batchRow), 8, 'No active batches.');
     fillRows('completed-batches', completed.slice().reverse().slice(0, 100).map(batchRow), 8,
              'No completed batches yet.');

@@ -28,7 +28,8 @@ std::string layout(const UiContext& ui, const std::string& page, const std::stri
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       "<title>" +
       esc(ui.app_name) + " - " + title +
-      "</title><link rel=\"stylesheet\" href=\"/static/ui.css\"></head>\n<body data-page=\"" +
+      "</title><link rel=\"stylesheet\" href=\"/static/ui.css\"><link rel=\"icon\" "
+      "href=\"data:,\"></head>\n<body data-page=\"" +
       page + "\" data-app-id=\"" + esc(ui.app_id) + "\" data-start-ms=\"" +
       std::to_string(ui.store->totals().startTime) + "\" data-live=\"" + (live ? "true" : "false") +
       "\">\n<header class=\"top\"><span class=\"brand\">Ember</span><nav>" +
@@ -173,8 +174,10 @@ std::string streamingPage(const UiContext& ui) {
                                         "receivers");
   c += "<h2>Active Batches (<span id=\"active-count\">0</span>)</h2>" +
        batchTableHead("active-batches") + "\n";
-  c += "<h2>Completed Batches (last <span id=\"completed-shown\">0</span> out of " +
-       formatCount(t.totalCompletedBatches) + ")</h2>" + batchTableHead("completed-batches") +
+  c += "<h2>Completed Batches (last <span id=\"completed-shown\">0</span> out of <span "
+       "id=\"completed-total\">" +
+       formatCount(t.totalCompletedBatches) + "</span>)</h2>" +
+       batchTableHead("completed-batches") +
        "\n<noscript><p>The tables and charts need JavaScript; the same data is at <a "
        "href=\"/api/v1/applications\">/api/v1/applications</a>.</p></noscript>";
   return layout(ui, "streaming", "Streaming", c, false, true);
