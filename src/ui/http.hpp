@@ -25,6 +25,7 @@ struct HttpRequest {
   std::string path;                                // without the query
   std::multimap<std::string, std::string> params;  // query parameters
   std::string authorization;                       // the Authorization header, if any
+  std::string host;                                // the Host header, if any
 
   std::optional<std::string> param(const std::string& name) const;
 };
@@ -47,6 +48,9 @@ struct UiContext {
   std::function<uint64_t()> dropped_events;
   /// Asks the job to stop from a thread of its own; returns at once.
   std::function<void(bool graceful)> request_stop;
+  /// Serving loopback only: requests must name a loopback host, which stops other sites
+  /// from reaching the UI through a DNS name rebound to 127.0.0.1.
+  bool loopback_only = true;
 };
 
 /// Answers one request (all routes: pages, static files, REST, metrics, stop).

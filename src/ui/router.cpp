@@ -82,8 +82,20 @@ HttpResponse stopApplication(const UiContext& ui, const HttpRequest& req) {
   return r;
 }
 
+/// Whether `host` (a Host header: name or address, maybe with a port) is this machine's
+/// loopback.
+bool isLoopbackHost(std::string_view host) {
+  if (host.rfind("[::1]", 0) == 0) return host.size() == 5 || host[5] == ':';
+  std::string_view name = host.substr(0, host.find(':'));
+  bool ipv4 = name.find_first_not_of("0123456789.") == std::string_view::npos;
+  return name == "localhost" || (ipv4 && name.rfind("127.", 0) == 0);
+}
+
 HttpResponse route(const UiContext& ui, const HttpRequest& req) {
   const std::string& path = req.path;
+  if (ui.loopback_only && !isLoopbackHost(req.host)) {
+    return jsonError(403, "the web UI answers requests for 127.0.0.1 or localhost only");
+  }
   std::string stop_path = "/api/v1/applications/" + ui.app_id + "/stop";
   if (path == stop_path) return stopApplication(ui, req);
   if (req.method != "GET" && req.method != "HEAD") return methodNotAllowed("GET");

@@ -66,6 +66,7 @@ WebUi::WebUi(detail::StreamingCore& core, std::map<int, std::string> input_strea
     request.path = req.path;
     request.params.insert(req.params.begin(), req.params.end());
     request.authorization = req.get_header_value("Authorization");
+    request.host = req.get_header_value("Host");
     HttpResponse response = handleRequest(ctx_, request);
     res.status = response.status;
     for (const auto& [k, v] : response.headers) res.set_header(k.c_str(), v);

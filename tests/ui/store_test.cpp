@@ -127,6 +127,7 @@ TEST(UiStore, RestReportsFailedOperations) {
 
   HttpRequest req;
   req.method = "GET";
+  req.host = "127.0.0.1:4040";
   req.path = "/api/v1/applications/local-1/streaming/batches/1000";
   HttpResponse r = handleRequest(ui, req);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -149,6 +150,16 @@ TEST(UiStore, RestReportsFailedOperations) {
   EXPECT_NE(page.body.find("Boom &lt;b&gt;"), std::string::npos);
   EXPECT_NE(page.body.find("offsets: 0-9"), std::string::npos);
   EXPECT_NE(page.body.find("<td>count</td>"), std::string::npos);
+
+  // A page asked for under another name (DNS rebinding) is refused.
+  for (const char* host : {"127.0.0.1", "localhost:4040", "[::1]:4040", "127.0.0.2"}) {
+    req.host = host;
+    EXPECT_EQ(handleRequest(ui, req).status, 200) << host;
+  }
+  for (const char* host : {"evil.example:4040", "", "127.0.0.1.evil.example", "[::1]x"}) {
+    req.host = host;
+    EXPECT_EQ(handleRequest(ui, req).status, 403) << host;
+  }
 }
 
 }  // namespace
