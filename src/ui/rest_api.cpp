@@ -68,13 +68,14 @@ void writeApplication(JsonWriter& w, const UiContext& ui) {
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
+  const char* user = std::getenv("USER");
   w.beginObject().field("id", ui.app_id).field("name", ui.app_name).key("attempts").beginArray();
   w.beginObject()
       .field("startTime", restDate(start))
       .field("endTime", restDate(-1))
       .field("lastUpdated", restDate(now))
       .field("duration", now - start)
-      .field("sparkUser", std::getenv("USER") != nullptr ? std::getenv("USER") : "")
+      .field("sparkUser", user != nullptr ? user : "")
       .field("completed", false)
       .field("appSparkVersion", ui.version)
       .field("startTimeEpoch", start)

@@ -1,6 +1,7 @@
 // Routing of the web UI's requests, the security headers and the stop endpoint (the only
 // request that changes anything).
 
+#include <algorithm>
 #include <charconv>
 #include <string_view>
 
@@ -78,8 +79,7 @@ HttpResponse stopApplication(const UiContext& ui, const HttpRequest& req) {
   }
   bool graceful = req.param("graceful").value_or("false") == "true";
   ui.request_stop(graceful);
-  HttpResponse r = jsonError(202, graceful ? "stopping gracefully" : "stopping");
-  return r;
+  return jsonError(202, graceful ? "stopping gracefully" : "stopping");
 }
 
 /// Whether `host` (a Host header: name or address, maybe with a port) is this machine's
