@@ -159,18 +159,19 @@ constexpr std::string_view kJs = R"js(
       const t = document.getElementById('timeline-' + m.id);
       const h = document.getElementById('histogram-' + m.id);
       if (!t || !h) continue;
-      const common = {animation: false, responsive: true, maintainAspectRatio: false,
-                      plugins: {legend: {display: false}}};
+      // A fresh object per chart: Chart.js keeps a reference to what it is given.
+      const common = () => ({animation: false, responsive: true, maintainAspectRatio: false,
+                             plugins: {legend: {display: false}}});
       charts[m.id] = {
         timeline: new Chart(t, {type: 'line',
           data: {labels: [], datasets: [{data: [], borderColor: m.color, borderWidth: 1.5,
                  backgroundColor: m.color + '22', fill: true, pointRadius: 1.5, tension: 0.2}]},
-          options: Object.assign({}, common, {scales: {
+          options: Object.assign(common(), {scales: {
             x: {ticks: {maxTicksLimit: 8, autoSkip: true}},
             y: {beginAtZero: true, title: {display: true, text: m.unit}}}})}),
         histogram: new Chart(h, {type: 'bar',
           data: {labels: [], datasets: [{data: [], backgroundColor: m.color + '99'}]},
-          options: Object.assign({}, common, {indexAxis: 'y', scales: {
+          options: Object.assign(common(), {indexAxis: 'y', scales: {
             x: {beginAtZero: true, title: {display: true, text: 'batches'},
                 ticks: {precision: 0}}}})}),
       };
@@ -186,6 +187,22 @@ constexpr std::string_view kJs = R"js(
     for (const v of values) counts[Math.min(bins - 1, Math.floor((v - min) / width))]++;
     const labels = counts.map((_, i) => (min + i * width).toFixed(width < 10 ? 1 : 0));
     return {labels: labels.reverse(), counts: counts.reverse()};
+  }
+
+  // The input rate of each receiver, as extra lines under the total (Spark's breakdown).
+  const receiverColors = ['#0891b2', '#db2777', '#65a30d', '#ea580c', '#4f46e5', '#0d9488'];
+  function setReceiverLines(chart, points, receivers) {
+    const sets = chart.data.datasets;
+    sets.length = 1;
+    sets[0].label = 'all streams';
+    receivers.forEach((r, i) => {
+      const byBatch = new Map(r.eventRates.map(([time, rate]) => [time, rate]));
+      const color = receiverColors[i % receiverColors.length];
+      sets.push({label: r.streamName, data: points.map(b => byBatch.get(b.batchId) ?? null),
+                 borderColor: color, backgroundColor: color, borderWidth: 1, pointRadius: 0,
+                 fill: false, tension: 0.2});
+    });
+    chart.options.plugins.legend.display = sets.length > 1;
   }
 
   function statusCell(b) {
@@ -221,6 +238,7 @@ constexpr std::string_view kJs = R"js(
       const points = completed.filter(b => m.value(b) !== undefined);
       c.timeline.data.labels = points.map(b => fmtClock(b.batchId));
       c.timeline.data.datasets[0].data = points.map(m.value);
+      if (m.id === 'input') setReceiverLines(c.timeline, points, receivers);
       c.timeline.update();
       const h = histogram(points.map(m.value));
       c.histogram.data.labels = h.labels;

@@ -83,10 +83,15 @@ WebUi::WebUi(detail::StreamingCore& core, std::map<int, std::string> input_strea
   while (!server_->is_running() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  // One line, in the log when it shows INFO (the log goes to stderr), else on stderr alone.
   std::string line = "Web UI: " + url();
-  detail::clearConsoleProgress();
-  std::fprintf(stderr, "%s\n", line.c_str());
-  std::fflush(stderr);
+  if (logEnabled(LogLevel::kInfo)) {
+    logInfo(kLog, line);
+  } else {
+    detail::clearConsoleProgress();
+    std::fprintf(stderr, "%s\n", line.c_str());
+    std::fflush(stderr);
+  }
 }
 
 bool WebUi::bind(const std::string& host, int port) {

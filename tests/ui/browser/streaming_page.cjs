@@ -41,7 +41,10 @@ async function main() {
   try {
     const url = await urlPromise;
     console.log('job UI at ' + url);
-    browser = await chromium.launch({executablePath: chromiumPath, args: ['--no-sandbox']});
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     const page = await browser.newPage({viewport: {width: 1400, height: 1100}});
     const problems = [];
     page.on('console', m => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
