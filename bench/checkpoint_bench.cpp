@@ -58,6 +58,7 @@ ember::Conf benchConf(const Options& o) {
   conf.set("ember.streaming.clock", "manual");
   conf.set("ember.log.level", "warn");
   conf.set("ember.ui.showConsoleProgress", "false");
+  conf.set("ember.ui.enabled", "false");
   return conf;
 }
 

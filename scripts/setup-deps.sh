@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ ccache make pkg-config libgtest-dev libgmock-dev
-          libbenchmark-dev libabsl-dev)
+          libbenchmark-dev libabsl-dev libcpp-httplib-dev libjs-chart.js librocksdb-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -68,6 +68,8 @@ struct ConfKey {
   /// in milliseconds but some (`fileStream.minRememberDuration`) in seconds; the alias must
   /// mean the same.
   std::string_view bare_unit = "ms";
+  /// The value is a secret (a token): the web UI shows it redacted.
+  bool secret = false;
 };
 
 /// Key/value configuration; see the top of this file.

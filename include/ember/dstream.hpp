@@ -532,7 +532,7 @@ class MapWithStateDStream : public DStream<M> {
   DStream<std::pair<K, S>> stateSnapshots() const {
     return internal_.template flatMap<std::pair<K, S>>(
         [](const Record& r, Emitter<std::pair<K, S>>& emit) {
-          r.state->forEach([&](const K& k, const auto& e) { emit(std::pair<K, S>(k, e.state)); });
+          r.forEachState([&](const K& k, const S& s, Time) { emit(std::pair<K, S>(k, s)); });
         });
   }
 

@@ -121,6 +121,9 @@ class StreamingContext {
   }
   /// Events dropped because listeners could not keep up with the bounded event queue.
   uint64_t droppedListenerEvents() const { return core_->droppedListenerEvents(); }
+  /// The port of the web UI (`ember.ui.*`, docs/web-ui.md) while the context runs with it;
+  /// empty before start, after stop, and when the UI is off or could not bind a port.
+  std::optional<int> uiPort() const { return core_->uiPort(); }
 
   // ---- checkpoints ---------------------------------------------------------------------
 

@@ -123,6 +123,22 @@ std::vector<ConfKey> makeKeys() {
        .doc = "Write every block a receiver stores to a log in <checkpoint dir>/receivedBlockData "
               "and sync it before store() returns, so data received but not yet processed is "
               "processed after a crash. Needs ssc.checkpoint(dir)."},
+      {.key = "ember.streaming.stateStore",
+       .spark_alias = "",
+       .default_value = "memory",
+       .type = ConfType::kEnum,
+       .accepted = "memory or rocksdb",
+       .doc = "Where mapWithState keeps its keys' states: memory (fastest), or rocksdb, an "
+              "embedded RocksDB database on local disk, for state larger than memory. Either "
+              "way checkpoints make the state durable.",
+       .choices = "memory|rocksdb"},
+      {.key = "ember.streaming.stateStore.dir",
+       .spark_alias = "",
+       .default_value = "",
+       .type = ConfType::kString,
+       .accepted = "a directory path",
+       .doc = "Parent directory of the RocksDB state stores (a working copy, deleted when the "
+              "context ends); empty: <system temp dir>/ember-state."},
       {.key = "ember.streaming.unpersist",
        .spark_alias = "spark.streaming.unpersist",
        .default_value = "true",
@@ -147,6 +163,48 @@ std::vector<ConfKey> makeKeys() {
        .doc = "Show batch progress: on a terminal, one status line updated in place after each "
               "batch (records, processing time, scheduling delay; yellow when processing takes "
               "longer than the batch interval); otherwise an INFO log line every 10 s of batches."},
+      {.key = "ember.ui.enabled",
+       .spark_alias = "spark.ui.enabled",
+       .default_value = "true",
+       .type = ConfType::kBool,
+       .accepted = "true or false",
+       .doc = "Run the web UI (Streaming page, REST API under /api/v1, Prometheus metrics at "
+              "/metrics) while the streaming context runs; see docs/web-ui.md."},
+      {.key = "ember.ui.port",
+       .spark_alias = "spark.ui.port",
+       .default_value = "4040",
+       .type = ConfType::kInt,
+       .accepted = "an integer from 0 to 65535 (0 = any free port)",
+       .doc = "Port of the web UI. When it is taken, the next 16 ports are tried, as Spark; "
+              "when all are taken the job runs without a UI (with a warning). 0 picks any "
+              "free port.",
+       .min_value = 0,
+       .max_value = 65535},
+      {.key = "ember.ui.host",
+       .spark_alias = "",
+       .default_value = "127.0.0.1",
+       .type = ConfType::kString,
+       .accepted = "an IP address of this machine (0.0.0.0 for every interface)",
+       .doc = "Address the web UI listens on. The default serves this machine only; set an "
+              "outside address only on a trusted network (the UI has no login)."},
+      {.key = "ember.streaming.ui.retainedBatches",
+       .spark_alias = "spark.streaming.ui.retainedBatches",
+       .default_value = "1000",
+       .type = ConfType::kInt,
+       .accepted = "an integer >= 1",
+       .doc = "Completed batches the web UI and REST API keep (older ones are forgotten; the "
+              "totals still count them).",
+       .min_value = 1,
+       .max_value = kIntMax},
+      {.key = "ember.ui.authToken",
+       .spark_alias = "",
+       .default_value = "",
+       .type = ConfType::kString,
+       .accepted = "any text (keep it secret)",
+       .doc = "Secret that allows POST /api/v1/applications/<id>/stop with the header "
+              "'Authorization: Bearer <token>'. Unset: the stop endpoint is refused (403). "
+              "Never shown by the UI or logs.",
+       .secret = true},
   };
 }
 

@@ -1,3 +1,4 @@
+#include <chrono>
 #include <ember/error.hpp>
 #include <ember/internal/runtime.hpp>
 #include <ember/logging.hpp>
@@ -9,7 +10,30 @@
 namespace ember::detail {
 namespace {
 thread_local bool t_in_task = false;
+thread_local int64_t t_batch_ms = -1;
+thread_local int t_output_op = -1;
+
+int64_t wallMillis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 }  // namespace
+
+Runtime::BatchTag::BatchTag(int64_t batch_ms, int output_op_id)
+    : prev_batch_ms_(t_batch_ms), prev_op_(t_output_op) {
+  t_batch_ms = batch_ms;
+  t_output_op = output_op_id;
+}
+
+Runtime::BatchTag::~BatchTag() {
+  t_batch_ms = prev_batch_ms_;
+  t_output_op = prev_op_;
+}
+
+void Runtime::setTaskObserver(std::shared_ptr<const TaskObserver> observer) {
+  std::lock_guard lock(observer_mu_);
+  observer_ = std::move(observer);
+}
 
 Runtime::Runtime(int threads, int max_task_failures, int default_parallelism)
     : max_task_failures_(max_task_failures < 1 ? 1 : max_task_failures),
@@ -60,8 +84,23 @@ void Runtime::runTasks(std::string_view stage, size_t n, const std::function<voi
   } group;
   group.remaining = n;
 
+  std::shared_ptr<const TaskObserver> observer;
+  {
+    std::lock_guard lock(observer_mu_);
+    observer = observer_;
+  }
+  const int64_t batch_ms = t_batch_ms;
+  const int output_op = t_output_op;
+
   auto run_one = [&, stage_name = std::string(stage)](size_t i) {
     if (!group.failed.load(std::memory_order_relaxed)) {
+      BatchTag tag(batch_ms, output_op);  // tasks started by this task belong to the batch too
+      std::chrono::steady_clock::time_point started;
+      int64_t started_wall = 0;
+      if (observer) {
+        started = std::chrono::steady_clock::now();
+        started_wall = wallMillis();
+      }
       std::exception_ptr last;
       int attempt = 0;
       for (; attempt < max_task_failures_; ++attempt) {
@@ -77,6 +116,24 @@ void Runtime::runTasks(std::string_view stage, size_t n, const std::function<voi
                                           " (attempt " + std::to_string(attempt + 1) +
                                           "): " + describeException(last) + "; retrying");
           }
+        }
+      }
+      if (observer) {
+        TaskMetrics m;
+        m.stage = stage_name;
+        m.partition = i;
+        m.attempts = last ? attempt : attempt + 1;
+        m.failed = last != nullptr;
+        m.batch_ms = batch_ms;
+        m.output_op_id = output_op;
+        m.start_wall_ms = started_wall;
+        m.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+        try {
+          (*observer)(m);
+        } catch (...) {
+          // the UI must never fail a task
         }
       }
       if (last) {

@@ -24,6 +24,7 @@
 #include "scheduler/console_progress.hpp"
 #include "scheduler/listener_bus.hpp"
 #include "scheduler/shutdown_hook.hpp"
+#include "ui/web_ui.hpp"
 
 namespace ember::detail {
 namespace {
@@ -86,6 +87,8 @@ struct StreamingCore::Impl {
   std::unique_ptr<CheckpointWriter> checkpoint_writer;
   std::map<Time, CheckpointWriter::Task> checkpoints_waiting;  // for earlier batches to end
   std::optional<Time> last_completed;
+  std::unique_ptr<ui::WebUi> web_ui;  // while active with ember.ui.enabled
+  std::optional<int> ui_port;         // guarded by mu
 };
 
 namespace {
@@ -501,6 +504,7 @@ void StreamingCore::start() {
   }
   installShutdownHook(this);
   try {
+    startWebUi();
     for (auto& in : impl_->inputs) in->startInput();
     std::optional<std::string> wal;
     if (conf_.getBool("ember.streaming.receiver.writeAheadLog.enable")) {
@@ -550,6 +554,7 @@ void StreamingCore::start() {
         std::exception_ptr failure;
         std::string failure_text;
         try {
+          Runtime::BatchTag tag(job.time.milliseconds(), job.internal ? -1 : job.output_op_id);
           job.run();
         } catch (...) {
           failure_text = describeException(std::current_exception());
@@ -800,12 +805,42 @@ void StreamingCore::stopNow(bool graceful) {
   std::fflush(stdout);
   bus_->drain(
       std::chrono::seconds(5));  // listeners see every event before awaitTermination returns
+  stopWebUi();
   logInfo(kLog, "StreamingContext stopped");
   // Last use of impl_: waiters may destroy the context as soon as they see kStopped.
   std::lock_guard lock(impl_->mu);
   impl_->state = ContextState::kStopped;
   impl_->stopping = false;
   impl_->cv.notify_all();
+}
+
+void StreamingCore::startWebUi() {
+  if (!conf_.getBool("ember.ui.enabled")) return;
+  std::map<int, std::string> streams;
+  for (auto& in : impl_->inputs) streams[in->node().id()] = in->node().name();
+  impl_->web_ui = std::make_unique<ui::WebUi>(*this, std::move(streams));
+  std::lock_guard lock(impl_->mu);
+  impl_->ui_port = impl_->web_ui->port();
+}
+
+void StreamingCore::stopWebUi() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->ui_port.reset();
+  }
+  impl_->web_ui.reset();
+}
+
+std::optional<int> StreamingCore::uiPort() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->ui_port;
+}
+
+void StreamingCore::stopAsync(bool graceful) {
+  bool prev = t_engine_thread;
+  t_engine_thread = true;  // stop() then stops from a thread of its own
+  stop(graceful);
+  t_engine_thread = prev;
 }
 
 void StreamingCore::awaitTermination() {

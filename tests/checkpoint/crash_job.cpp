@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   const bool receiver = conf.args().size() == 4 && conf.args()[3] == "receiver";
   if (receiver) conf.set("ember.streaming.receiver.writeAheadLog.enable", "true");
   conf.setIfMissing("ember.master", "local[2]").setIfMissing("ember.app.name", "CrashJob");
-  conf.setIfMissing("ember.ui.showConsoleProgress", "false");
+  conf.setIfMissing("ember.ui.showConsoleProgress", "false").setIfMissing("ember.ui.enabled", "false");
 
   auto ssc = ember::StreamingContext::getOrCreate(checkpoint, [&] {
     auto created = std::make_unique<ember::StreamingContext>(conf, ember::Milliseconds(100));

@@ -45,10 +45,11 @@ struct Run {
   std::unique_ptr<BatchCollector<std::pair<std::string, int64_t>>> out;
 };
 
-Run startFrom(const std::string& dir, const Build& build, Duration interval = Seconds(2)) {
+Run startFrom(const std::string& dir, const Build& build, Duration interval = Seconds(2),
+              const Conf& conf = testing::testConf()) {
   Run run;
   run.ssc = StreamingContext::getOrCreate(dir, [&] {
-    auto ssc = std::make_unique<StreamingContext>(testing::testConf(), Seconds(1));
+    auto ssc = std::make_unique<StreamingContext>(conf, Seconds(1));
     auto stream = build(*ssc).checkpoint(interval);
     run.out = std::make_unique<BatchCollector<std::pair<std::string, int64_t>>>(stream);
     return ssc;
@@ -72,11 +73,12 @@ std::vector<std::vector<std::pair<std::string, int64_t>>> reference(const Build&
 void expectRecoveryMatchesReference(
     const Build& build, size_t first, size_t total, int64_t expected_checkpoint_ms,
     std::optional<std::vector<std::vector<std::pair<std::string, int64_t>>>> reference_batches =
-        std::nullopt) {
+        std::nullopt,
+    const Conf& conf = testing::testConf()) {
   auto expected = reference_batches ? *reference_batches : reference(build, total);
   TempDir dir;
   {
-    auto run = startFrom(dir.str(), build);
+    auto run = startFrom(dir.str(), build, Seconds(2), conf);
     EXPECT_FALSE(run.ssc->recoveredFrom());
     run.ssc->start();
     run.ssc->clock().advance(Seconds(static_cast<int64_t>(first)));
@@ -85,7 +87,7 @@ void expectRecoveryMatchesReference(
     ASSERT_EQ(before.size(), first);
     for (size_t i = 0; i < first; ++i) EXPECT_EQ(before[i], expected[i]) << "batch " << i + 1;
   }
-  auto run = startFrom(dir.str(), build);
+  auto run = startFrom(dir.str(), build, Seconds(2), conf);
   ASSERT_TRUE(run.ssc->recoveredFrom());
   EXPECT_EQ(run.ssc->recoveredFrom()->milliseconds(), expected_checkpoint_ms);
   run.ssc->start();
@@ -144,6 +146,27 @@ DStream<std::string> onceStream(StreamingContext& ssc,
         return first && static_cast<size_t>(i) < data->size() ? (*data)[static_cast<size_t>(i)]
                                                               : std::vector<std::string>{};
       });
+}
+
+TEST(Recovery, MapWithStateOnRocksDbRecoversIntoAFreshStore) {
+  auto input = wordInput(14);
+  TempDir stores;
+  Conf conf = testing::testConf();
+  conf.set("ember.streaming.stateStore", "rocksdb")
+      .set("ember.streaming.stateStore.dir", stores.str());
+  Build build = [&](StreamingContext& ssc) {
+    auto spec = StateSpec::function([](const std::string& w, std::optional<int64_t> v,
+                                       State<int64_t>& state) {
+                  if (state.isTimingOut()) return std::pair(w, int64_t{-1});
+                  state.update(state.getOption().value_or(0) + v.value_or(0));
+                  return std::pair(w, state.get());
+                }).timeout(Seconds(3));
+    auto mapped = testing::timedStream(ssc, input)
+                      .map([](const std::string& w) { return std::pair(w, int64_t{1}); })
+                      .mapWithState(spec);
+    return mapped.stateSnapshots();
+  };
+  expectRecoveryMatchesReference(build, 7, 13, 6000, std::nullopt, conf);
 }
 
 TEST(Recovery, IncrementalWindowKeepsTheBatchesStillInTheWindow) {

@@ -153,9 +153,16 @@ TEST(ConfRegistry, RegistersExactlyTheDocumentedKeys) {
       "ember.streaming.clock",
       "ember.streaming.receiverRestartDelay",
       "ember.streaming.receiver.writeAheadLog.enable",
+      "ember.streaming.stateStore",
+      "ember.streaming.stateStore.dir",
       "ember.streaming.unpersist",
       "ember.streaming.socket.maxLineLength",
       "ember.ui.showConsoleProgress",
+      "ember.ui.enabled",
+      "ember.ui.port",
+      "ember.ui.host",
+      "ember.streaming.ui.retainedBatches",
+      "ember.ui.authToken",
   };
   std::set<std::string_view> actual;
   for (const ConfKey& key : Conf::knownKeys()) {

@@ -11,12 +11,14 @@
 
 namespace ember::testing {
 
-/// A configuration for tests: manual clock, `threads` task threads, quiet logs.
+/// A configuration for tests: manual clock, `threads` task threads, quiet logs, no web UI
+/// (tests run in parallel; the UI tests enable it on a free port).
 inline Conf testConf(int threads = 2) {
   Conf conf;
   conf.setMaster("local[" + std::to_string(threads) + "]");
   conf.set("ember.streaming.clock", "manual");
   conf.set("ember.log.level", "warn");
+  conf.set("ember.ui.enabled", "false");
   return conf;
 }
 

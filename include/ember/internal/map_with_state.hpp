@@ -3,10 +3,13 @@
 /// one level with only the keys it touched, so a batch costs its own data, not the whole
 /// state; the chain is compacted every `kCompactEvery` levels), and the mapped outputs.
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
+#include <ember/internal/disk_state_store.hpp>
 #include <ember/internal/window_nodes.hpp>
 #include <ember/state.hpp>
+#include <filesystem>
 
 namespace ember::detail {
 
@@ -62,11 +65,28 @@ class StateMapLevel {
   CombineTable<K, std::optional<Entry>> delta_;
 };
 
-/// One partition of a `mapWithState` batch: the state after the batch and what it mapped.
+/// One partition of a `mapWithState` batch: the state after the batch (in memory, or a view
+/// of the RocksDB store) and what it mapped.
 template <class K, class S, class M>
 struct MapWithStateRecord {
   std::shared_ptr<const StateMapLevel<K, S>> state;
+  std::shared_ptr<const DiskStateStore::View> view;
   std::vector<M> mapped;
+
+  /// Calls `fn(key, state, last update time)` for every key of the partition.
+  template <class Fn>
+  void forEachState(Fn fn) const {
+    if (state) {
+      state->forEach([&](const K& k, const auto& e) { fn(k, e.state, e.updated); });
+    } else if (view) {
+      if constexpr (Encodable<K> && Encodable<std::pair<S, Time>>) {
+        view->forEach([&](std::string_view key, std::string_view value) {
+          auto [s, updated] = decode<std::pair<S, Time>>(value);
+          fn(decode<K>(key), s, updated);
+        });
+      }
+    }
+  }
 };
 
 template <class K, class V, class S, class M, class F>
@@ -82,7 +102,7 @@ class MapWithStateRdd final : public RddNode<MapWithStateRecord<K, S, M>> {
  public:
   MapWithStateRdd(std::shared_ptr<Runtime> rt, size_t n, RddPtr<Record> previous,
                   RddPtr<KS> initial, RddPtr<KVs> grouped, Time t, std::optional<Duration> timeout,
-                  const F& f)
+                  const F& f, std::shared_ptr<DiskStateStore> store)
       : RddNode<Record>(std::move(rt), "mapWithState"),
         n_(n),
         previous_(std::move(previous)),
@@ -90,7 +110,8 @@ class MapWithStateRdd final : public RddNode<MapWithStateRecord<K, S, M>> {
         grouped_(std::move(grouped)),
         time_(t),
         timeout_(timeout),
-        f_(f) {}
+        f_(f),
+        store_(std::move(store)) {}
   size_t numPartitions() const override { return n_; }
   void prepare() override {
     if (previous_) previous_->prepare();
@@ -98,6 +119,10 @@ class MapWithStateRdd final : public RddNode<MapWithStateRecord<K, S, M>> {
     if (grouped_) grouped_->prepare();
   }
   void compute(size_t p, ChunkSink<Record>& out) override {
+    if (store_) {
+      if constexpr (Encodable<K> && Encodable<std::pair<S, Time>>) computeOnDisk(p, out);
+      return;
+    }
     std::shared_ptr<const StateMapLevel<K, S>> base;
     if (previous_) {
       auto prev = readPartition(previous_, p);
@@ -143,6 +168,66 @@ class MapWithStateRdd final : public RddNode<MapWithStateRecord<K, S, M>> {
   }
 
  private:
+  /// The same over the RocksDB store: the batch's changes to the partition are gathered
+  /// (encoded) and committed at once, then the record holds a snapshot of the result.
+  void computeOnDisk(size_t p, ChunkSink<Record>& out) {
+    using Entry = std::pair<S, Time>;
+    if (previous_) (void)readPartition(previous_, p);  // the previous batch committed first
+    absl::flat_hash_map<std::string, std::optional<Entry>> changes;
+    auto current = [&](const std::string& key) -> std::optional<Entry> {
+      if (auto it = changes.find(key); it != changes.end()) return it->second;
+      if (auto v = store_->get(p, key)) return decode<Entry>(*v);
+      return std::nullopt;
+    };
+    if (!previous_ && initial_) {
+      for (const auto& [k, s] : readPartition(initial_, p).data) {
+        changes[encode(k)] = Entry(s, time_);
+      }
+    }
+    Record record;
+    absl::flat_hash_set<std::string> touched;
+    auto grouped = readPartition(grouped_, p);
+    for (const auto& [k, values] : grouped.data) {
+      std::string key = encode(k);
+      touched.insert(key);
+      for (const V& v : values) {
+        auto existing = current(key);
+        State<S> state(existing ? std::optional<S>(existing->first) : std::nullopt, false);
+        call(k, std::optional<V>(v), state, record.mapped);
+        if (state.wasRemoved()) {
+          changes[key] = std::nullopt;
+        } else if (state.wasUpdated()) {
+          changes[key] = Entry(state.get(), time_);
+        } else if (timeout_ && existing) {
+          changes[key] = Entry(existing->first, time_);  // data refreshes the idle time
+        }
+      }
+    }
+    if (timeout_) {
+      Time threshold = time_ - *timeout_;
+      std::vector<std::pair<std::string, S>> expired;
+      store_->forEach(p, [&](std::string_view key, std::string_view value) {
+        std::string k(key);
+        if (touched.contains(k) || changes.contains(k)) return;
+        auto [s, updated] = decode<Entry>(value);
+        if (updated < threshold) expired.emplace_back(std::move(k), std::move(s));
+      });
+      for (auto& [key, s] : expired) {
+        State<S> state(std::optional<S>(std::move(s)), true);
+        call(decode<K>(key), std::nullopt, state, record.mapped);
+        changes[key] = std::nullopt;
+      }
+    }
+    std::vector<std::pair<std::string, std::optional<std::string>>> batch;
+    batch.reserve(changes.size());
+    for (auto& [key, e] : changes) {
+      batch.emplace_back(key, e ? std::optional<std::string>(encode(*e)) : std::nullopt);
+    }
+    store_->commit(p, batch);
+    record.view = store_->snapshot(p);
+    out.push(std::span<const Record>(&record, 1));
+  }
+
   void call(const K& k, std::optional<V> v, State<S>& state, std::vector<M>& mapped) {
     if constexpr (std::is_invocable_v<const F&, Time, const K&, std::optional<V>, State<S>&>) {
       if (auto m = f_(time_, k, std::move(v), state)) mapped.push_back(std::move(*m));
@@ -157,6 +242,7 @@ class MapWithStateRdd final : public RddNode<MapWithStateRecord<K, S, M>> {
   Time time_;
   std::optional<Duration> timeout_;
   F f_;
+  std::shared_ptr<DiskStateStore> store_;
 };
 
 template <class K, class V, class S, class M, class F>
@@ -173,6 +259,19 @@ class MapWithStateNode final : public DStreamNode<MapWithStateRecord<K, S, M>> {
         f_(spec.function()),
         timeout_(spec.getTimeout()) {
     if (spec.getInitialState()) initial_ = spec.getInitialState()->node();
+    const Conf& conf = this->core().conf();
+    if (conf.get("ember.streaming.stateStore") == "rocksdb") {
+      if constexpr (Own<K>::kBorrows || Own<S>::kBorrows || !Encodable<K> ||
+                    !Encodable<std::pair<S, Time>>) {
+        throw UsageError(
+            "mapWithState with ember.streaming.stateStore=rocksdb needs key and state types "
+            "that own their data (std::string, not std::string_view) and have a codec");
+      }
+      store_dir_ = conf.get("ember.streaming.stateStore.dir");
+      if (store_dir_->empty()) {
+        store_dir_ = (std::filesystem::temp_directory_path() / "ember-state").string();
+      }
+    }
   }
   bool mustMaterialize() const override { return true; }
 
@@ -187,11 +286,10 @@ class MapWithStateNode final : public DStreamNode<MapWithStateRecord<K, S, M>> {
         uint64_t count = 0;
         for (size_t p = 0; rdd && p < rdd->numPartitions(); ++p) {
           for (const Record& r : readPartition(rdd, p).data) {
-            if (!r.state) continue;
-            r.state->forEach([&](const K& k, const typename StateMapLevel<K, S>::Entry& e) {
+            r.forEachState([&](const K& k, const S& s, Time updated) {
               Codec<K>::encode(k, entries);
-              Codec<S>::encode(e.state, entries);
-              Codec<Time>::encode(e.updated, entries);
+              Codec<S>::encode(s, entries);
+              Codec<Time>::encode(updated, entries);
               ++count;
             });
           }
@@ -209,17 +307,30 @@ class MapWithStateNode final : public DStreamNode<MapWithStateRecord<K, S, M>> {
     if constexpr (Encodable<std::tuple<K, S, Time>>) {
       std::vector<std::shared_ptr<StateMapLevel<K, S>>> levels(n_);
       for (auto& l : levels) l = std::make_shared<StateMapLevel<K, S>>();
+      auto disk = store();
+      std::vector<std::vector<std::pair<std::string, std::optional<std::string>>>> rows(n_);
       uint64_t count = in.readVarint();
       for (uint64_t i = 0; i < count; ++i) {
         K k = Codec<K>::decode(in);
         S s = Codec<S>::decode(in);
         Time updated = Codec<Time>::decode(in);
-        levels[partitionOf(StableHash<K>{}(k), n_)]->put(k, s, updated);
+        size_t p = partitionOf(StableHash<K>{}(k), n_);
+        if (disk) {
+          rows[p].emplace_back(encode(k), encode(std::pair<S, Time>(s, updated)));
+        } else {
+          levels[p]->put(k, s, updated);
+        }
       }
+      if (disk) disk->clear();
       std::vector<std::shared_ptr<const Block<Record>>> blocks;
-      for (auto& l : levels) {
+      for (size_t p = 0; p < n_; ++p) {
         auto block = std::make_shared<Block<Record>>();
-        block->records.push_back(Record{std::move(l), {}});
+        if (disk) {
+          disk->commit(p, rows[p]);
+          block->records.push_back(Record{nullptr, disk->snapshot(p), {}});
+        } else {
+          block->records.push_back(Record{std::move(levels[p]), nullptr, {}});
+        }
         block->owner = bytes;
         blocks.push_back(std::move(block));
       }
@@ -244,16 +355,28 @@ class MapWithStateNode final : public DStreamNode<MapWithStateRecord<K, S, M>> {
     auto grouped = groupByKeyRdd<K, V>(*batch, n_, "mapWithState (group)");
     auto rdd = std::make_shared<MapWithStateRdd<K, V, S, M, F>>(
         this->core().runtime(), n_, std::move(previous), std::move(initial), std::move(grouped), t,
-        timeout_, f_);
+        timeout_, f_, store());
     return std::make_shared<MaterializedRdd<Record>>(std::move(rdd));
   }
 
  private:
+  /// The RocksDB store, opened on first use (nothing without `stateStore=rocksdb`).
+  std::shared_ptr<DiskStateStore> store() {
+    std::lock_guard lock(store_mu_);
+    if (store_dir_ && !store_) {
+      store_ = DiskStateStore::open(*store_dir_, "mapWithState-" + std::to_string(this->id()));
+    }
+    return store_;
+  }
+
   DStreamPtr<KV> parent_;
   size_t n_;
   F f_;
   std::optional<Duration> timeout_;
   RddPtr<KS> initial_;
+  std::optional<std::string> store_dir_;
+  std::mutex store_mu_;
+  std::shared_ptr<DiskStateStore> store_;
 };
 
 }  // namespace ember::detail

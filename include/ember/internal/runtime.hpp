@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -15,6 +16,19 @@
 #include <vector>
 
 namespace ember::detail {
+
+/// One finished task, for the web UI's Jobs/Stages view (`Runtime::setTaskObserver`).
+struct TaskMetrics {
+  std::string_view stage;
+  size_t partition = 0;
+  int attempts = 0;
+  bool failed = false;
+  int64_t batch_ms = -1;  // batch whose output operation ran the task; -1 outside batches
+  int output_op_id = -1;  // that output operation; -1 outside batches
+  int64_t start_wall_ms = 0;
+  int64_t duration_us = 0;  // all attempts
+};
+using TaskObserver = std::function<void(const TaskMetrics&)>;
 
 /// Fixed pool of task threads. Thread-safe: any thread may submit work; a task that
 /// submits work (an action inside a task) runs it inline instead of waiting on the pool.
@@ -43,6 +57,25 @@ class Runtime {
   /// True on a task thread while it runs a task.
   static bool inTask();
 
+  /// Called on the task thread after each task; null (the default) turns it off, so
+  /// tasks then cost no clock reads. Thread-safe; tasks already running may still report to
+  /// the previous observer.
+  void setTaskObserver(std::shared_ptr<const TaskObserver> observer);
+
+  /// Labels the tasks this thread runs (and the tasks they start) with a batch and output
+  /// operation while it lives.
+  class BatchTag {
+   public:
+    BatchTag(int64_t batch_ms, int output_op_id);
+    ~BatchTag();
+    BatchTag(const BatchTag&) = delete;
+    BatchTag& operator=(const BatchTag&) = delete;
+
+   private:
+    int64_t prev_batch_ms_;
+    int prev_op_;
+  };
+
  private:
   void workerLoop();
 
@@ -51,6 +84,9 @@ class Runtime {
   std::atomic<int> next_rdd_id_{0};
   std::atomic<uint64_t> tasks_completed_{0};
   std::atomic<uint64_t> task_retries_{0};
+
+  std::mutex observer_mu_;
+  std::shared_ptr<const TaskObserver> observer_;  // guarded by observer_mu_
 
   std::mutex mu_;
   std::condition_variable cv_;

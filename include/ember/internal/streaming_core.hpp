@@ -115,6 +115,11 @@ class StreamingCore {
   bool awaitTerminationOrTimeout(int64_t timeout_ms);
   /// From engine threads: records the first error and stops the context from another thread.
   void reportError(std::exception_ptr error);
+  /// Starts stopping from a thread of the core's own and returns at once (the web UI's
+  /// stop endpoint, whose HTTP thread the stop joins).
+  void stopAsync(bool graceful);
+  /// The port the web UI listens on while the context runs with it.
+  std::optional<int> uiPort() const;
 
  private:
   struct Impl;
@@ -126,6 +131,8 @@ class StreamingCore {
   /// when `t` is a checkpoint time (or `force`), and hands the newest one whose batches have
   /// all completed to the checkpoint thread.
   void checkpointAfter(Time t, bool force = false);
+  void startWebUi();
+  void stopWebUi();
   Conf conf_;
   Duration batch_duration_;
   bool unpersist_ = true;

@@ -1,0 +1,113 @@
+// The RocksDB state store (ember.streaming.stateStore=rocksdb): the store itself, and
+// mapWithState over it giving exactly what the in-memory state gives.
+
+#include <gtest/gtest.h>
+
+#include <ember/ember.hpp>
+#include <ember/internal/disk_state_store.hpp>
+#include <filesystem>
+#include <random>
+
+#include "testing/harness.hpp"
+
+namespace ember {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::DiskStateStore;
+
+std::map<std::string, std::string> contents(const DiskStateStore::View& view) {
+  std::map<std::string, std::string> out;
+  view.forEach([&](std::string_view k, std::string_view v) { out[std::string(k)] = v; });
+  return out;
+}
+
+TEST(DiskStateStore, CommitsAtomicallyAndSnapshotsStayAsTheyWere) {
+  testing::TempDir dir;
+  std::string path;
+  {
+    auto store = DiskStateStore::open(dir.str() + "/stores", "test");
+    path = store->directory();
+    EXPECT_TRUE(fs::exists(path));
+    store->commit(0, {{"a", "1"}, {"b", "2"}});
+    store->commit(1, {{"a", "other partition"}});
+    auto before = store->snapshot(0);
+    store->commit(0, {{"a", "10"}, {"b", std::nullopt}, {"c", "3"}});
+    EXPECT_EQ(contents(*before), (std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}}));
+    EXPECT_EQ(contents(*store->snapshot(0)),
+              (std::map<std::string, std::string>{{"a", "10"}, {"c", "3"}}));
+    EXPECT_EQ(store->get(1, "a"), "other partition");
+    EXPECT_EQ(store->get(0, "b"), std::nullopt);
+    store->clear();
+    EXPECT_TRUE(contents(*store->snapshot(0)).empty());
+    EXPECT_EQ(contents(*before).size(), 2u);  // a snapshot outlives a clear
+  }
+  EXPECT_FALSE(fs::exists(path));  // a working copy: gone with its stream
+}
+
+using KV = std::pair<std::string, int>;
+
+/// mapWithState with removal and timeouts over random words, with the given state store:
+/// every batch's mapped values and state snapshots, sorted.
+auto runRandomMapWithState(const std::string& store, const std::string& store_dir) {
+  std::mt19937 rng(7);
+  std::vector<std::vector<std::string>> input(30);
+  for (auto& batch : input) {
+    for (int i = rng() % 12; i > 0; --i) batch.push_back("k" + std::to_string(rng() % 15));
+  }
+  auto conf = testing::testConf(2);
+  conf.set("ember.streaming.stateStore", store).set("ember.streaming.stateStore.dir", store_dir);
+  StreamingContext ssc(conf, Seconds(1));
+  auto initial = ssc.parallelize(std::vector<KV>{{"k1", 100}, {"init", 5}});
+  auto spec =
+      StateSpec::function([](const std::string& k, std::optional<int> one, State<int>& state) {
+        if (state.isTimingOut()) return KV(k, -state.get());
+        int n = state.getOption().value_or(0) + one.value_or(0);
+        if (n % 7 == 0) {
+          state.remove();
+        } else {
+          state.update(n);
+        }
+        return KV(k, n);
+      })
+          .initialState(initial)
+          .numPartitions(3)
+          .timeout(Seconds(4));
+  auto mapped = testing::timedStream(ssc, input)
+                    .map([](const std::string& w) { return KV(w, 1); })
+                    .mapWithState(spec);
+  testing::BatchCollector<KV> out(mapped);
+  testing::BatchCollector<KV> states(mapped.stateSnapshots());
+  ssc.start();
+  ssc.clock().advance(Seconds(30));
+  ssc.stop();
+  return std::pair(out.sortedBatches(), states.sortedBatches());
+}
+
+TEST(RocksDbStateStore, MapWithStateGivesWhatMemoryGives) {
+  testing::TempDir dir;
+  auto memory = runRandomMapWithState("memory", "");
+  auto rocksdb = runRandomMapWithState("rocksdb", dir.str());
+  ASSERT_EQ(memory.first.size(), 30u);
+  EXPECT_EQ(rocksdb.first, memory.first);
+  EXPECT_EQ(rocksdb.second, memory.second);
+  EXPECT_TRUE(fs::is_empty(dir.path()));  // stores removed with the context
+}
+
+TEST(RocksDbStateStore, BorrowedKeysAreRefusedWithAnExplanation) {
+  auto conf = testing::testConf(2);
+  conf.set("ember.streaming.stateStore", "rocksdb");
+  StreamingContext ssc(conf, Seconds(1));
+  auto pairs =
+      ssc.generatorStream(1, [](int64_t) { return std::pair<std::string_view, int>("a", 1); });
+  try {
+    pairs.mapWithState(StateSpec::function(
+        [](std::string_view, std::optional<int> v, State<int>&) { return v.value_or(0); }));
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("not std::string_view"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ember
