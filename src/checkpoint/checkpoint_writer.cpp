@@ -33,6 +33,11 @@ void CheckpointWriter::submit(Task task) {
   cv_.notify_all();
 }
 
+void CheckpointWriter::setLastWritten(int64_t time_ms) {
+  std::lock_guard lock(mu_);
+  stats_.last_time_ms = time_ms;
+}
+
 void CheckpointWriter::stop() {
   {
     std::lock_guard lock(mu_);
@@ -97,7 +102,8 @@ void CheckpointWriter::writeOne(Task& task) {
                        ". The job goes on; " +
                        (last ? "the checkpoint of batch " + std::to_string(*last) +
                                    " ms stays the one a restart recovers from"
-                             : "no checkpoint has been written yet"));
+                             : "no checkpoint has been written yet") +
+                       "; the next one is tried at the next checkpoint time");
   }
 }
 

@@ -377,6 +377,7 @@ void StreamingCore::setUpCheckpoints(const std::vector<DStreamNodeBase*>& nodes)
   impl_->checkpoint_unit = unit;
   impl_->checkpoint_writer =
       std::make_unique<CheckpointWriter>(CheckpointStore(*dir, kRetainedCheckpoints));
+  if (impl_->recovered) impl_->checkpoint_writer->setLastWritten(impl_->recovered->time_ms);
 }
 
 void StreamingCore::checkpointAfter(Time t, bool force) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <ember/text.hpp>
@@ -13,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -152,6 +154,53 @@ TEST(CrashRecovery, WriteAheadLogReceiverKilledAtRandomMomentsLosesNothingAndCou
         writeAtomically(dir, "chunk-" + std::to_string(n), text);
       },
       /*feed_after_first_checkpoint=*/false);
+}
+
+TEST(CheckpointDirectory, ReadOnlyIsAClearErrorAndTheJobKeepsItsLastGoodCheckpoint) {
+  testing::TempDir input, checkpoints, work;
+  const std::string state = work.str() + "/state.txt";
+  std::vector<std::string> args = {input.str(), checkpoints.str(), state,
+                                   "files",     "--conf",          "ember.log.level=warn"};
+  {
+    testing::Process first(kJob, args);
+    ASSERT_TRUE(testing::waitUntil([&] { return hasCheckpoint(checkpoints.path()); }, 30s))
+        << first.stderrText();
+  }  // killed
+  std::set<std::string> good;
+  for (const auto& e : fs::directory_iterator(checkpoints.path())) good.insert(e.path());
+  fs::permissions(checkpoints.path(), fs::perms::owner_read | fs::perms::owner_exec |
+                                          fs::perms::group_read | fs::perms::group_exec |
+                                          fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(work.path(), fs::perms::all);  // the state file stays writable
+  // Root writes anywhere: run the job as nobody then.
+  std::string program = kJob;
+  if (::geteuid() == 0) {
+    args.insert(args.begin(), {"--reuid=nobody", "--regid=nogroup", "--clear-groups", kJob});
+    program = "/usr/bin/setpriv";
+    if (!fs::exists(program)) GTEST_SKIP() << "running as root without setpriv (util-linux)";
+  }
+  testing::Process job(program, args);
+  bool reported = job.waitForStderr("not written", 30s);
+  if (!reported && job.stderrText().find("Permission denied") != std::string::npos &&
+      job.stdoutText().find("started") == std::string::npos) {
+    GTEST_SKIP() << "the build tree is not accessible to user nobody: " << job.stderrText();
+  }
+  ASSERT_TRUE(reported) << job.stderrText();
+  EXPECT_NE(job.stderrText().find("Permission denied"), std::string::npos) << job.stderrText();
+  EXPECT_NE(job.stderrText().find("stays the one a restart recovers from"), std::string::npos)
+      << job.stderrText();
+  // The job goes on with its batches, and the last good checkpoint is untouched.
+  std::string before = job.stdoutText();
+  EXPECT_TRUE(job.waitForOutput(
+      [&](const std::string& out, const std::string&) { return out.size() > before.size() + 20; },
+      30s))
+      << job.stderrText();
+  std::set<std::string> now;
+  for (const auto& e : fs::directory_iterator(checkpoints.path())) now.insert(e.path());
+  EXPECT_EQ(now, good);
+  job.signal(SIGTERM);
+  EXPECT_EQ(job.wait(30s), 0) << job.stderrText();
+  fs::permissions(checkpoints.path(), fs::perms::owner_all);
 }
 
 }  // namespace

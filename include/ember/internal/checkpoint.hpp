@@ -110,6 +110,8 @@ class CheckpointWriter {
   CheckpointWriter& operator=(const CheckpointWriter&) = delete;
 
   void submit(Task task);
+  /// The newest checkpoint already on disk (the one recovered from), for messages.
+  void setLastWritten(int64_t time_ms);
   /// Writes what is waiting, then ends the thread.
   void stop();
 
