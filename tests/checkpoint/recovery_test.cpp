@@ -114,15 +114,21 @@ TEST(Recovery, UpdateStateByKeyGoesOnFromTheCheckpoint) {
   expectRecoveryMatchesReference(build, 5, 10, 4000);
 }
 
+/// mapWithState counts per word, (word, -1) when a word times out after 3 s idle.
+auto countingSpecWithTimeout() {
+  return StateSpec::function(
+             [](const std::string& w, std::optional<int64_t> v, State<int64_t>& state) {
+               if (state.isTimingOut()) return std::pair(w, int64_t{-1});
+               state.update(state.getOption().value_or(0) + v.value_or(0));
+               return std::pair(w, state.get());
+             })
+      .timeout(Seconds(3));
+}
+
 TEST(Recovery, MapWithStateKeepsStatesAndTimeouts) {
   auto input = wordInput(14);
   Build build = [&](StreamingContext& ssc) {
-    auto spec = StateSpec::function([](const std::string& w, std::optional<int64_t> v,
-                                       State<int64_t>& state) {
-                  if (state.isTimingOut()) return std::pair(w, int64_t{-1});
-                  state.update(state.getOption().value_or(0) + v.value_or(0));
-                  return std::pair(w, state.get());
-                }).timeout(Seconds(3));
+    auto spec = countingSpecWithTimeout();
     return testing::timedStream(ssc, input)
         .map([](const std::string& w) { return std::pair(w, int64_t{1}); })
         .mapWithState(spec);
@@ -155,12 +161,7 @@ TEST(Recovery, MapWithStateOnRocksDbRecoversIntoAFreshStore) {
   conf.set("ember.streaming.stateStore", "rocksdb")
       .set("ember.streaming.stateStore.dir", stores.str());
   Build build = [&](StreamingContext& ssc) {
-    auto spec = StateSpec::function([](const std::string& w, std::optional<int64_t> v,
-                                       State<int64_t>& state) {
-                  if (state.isTimingOut()) return std::pair(w, int64_t{-1});
-                  state.update(state.getOption().value_or(0) + v.value_or(0));
-                  return std::pair(w, state.get());
-                }).timeout(Seconds(3));
+    auto spec = countingSpecWithTimeout();
     auto mapped = testing::timedStream(ssc, input)
                       .map([](const std::string& w) { return std::pair(w, int64_t{1}); })
                       .mapWithState(spec);
