@@ -15,6 +15,7 @@
 
 #include <ember/internal/dstream_node.hpp>
 #include <ember/internal/map_with_state.hpp>
+#include <ember/internal/state_nodes.hpp>
 #include <ember/internal/window_nodes.hpp>
 #include <ember/rdd.hpp>
 #include <ember/render.hpp>

@@ -128,8 +128,9 @@ std::vector<ConfKey> makeKeys() {
        .default_value = "memory",
        .type = ConfType::kEnum,
        .accepted = "memory or rocksdb",
-       .doc = "Where mapWithState keeps its keys' states: memory (fastest), or rocksdb, an "
-              "embedded RocksDB database on local disk, for state larger than memory. Either "
+       .doc = "Where updateStateByKey and mapWithState keep their keys' states: memory "
+              "(fastest), or rocksdb, an embedded RocksDB database on local disk, for state larger "
+              "than memory. Either "
               "way checkpoints make the state durable.",
        .choices = "memory|rocksdb"},
       {.key = "ember.streaming.stateStore.dir",

@@ -125,6 +125,26 @@ auto countingSpecWithTimeout() {
       .timeout(Seconds(3));
 }
 
+/// The test configuration with the RocksDB state store under `stores`.
+Conf rocksDbConf(const TempDir& stores) {
+  Conf conf = testing::testConf();
+  conf.set("ember.streaming.stateStore", "rocksdb")
+      .set("ember.streaming.stateStore.dir", stores.str());
+  return conf;
+}
+
+TEST(Recovery, UpdateStateByKeyOnRocksDbRecoversIntoAFreshStore) {
+  auto input = wordInput(12);
+  TempDir stores;
+  Conf conf = rocksDbConf(stores);
+  Build build = [&](StreamingContext& ssc) {
+    return testing::timedStream(ssc, input)
+        .map([](const std::string& w) { return std::pair(w, int64_t{1}); })
+        .updateStateByKey(countUpdate);
+  };
+  expectRecoveryMatchesReference(build, 5, 10, 4000, std::nullopt, conf);
+}
+
 TEST(Recovery, MapWithStateKeepsStatesAndTimeouts) {
   auto input = wordInput(14);
   Build build = [&](StreamingContext& ssc) {
@@ -157,9 +177,7 @@ DStream<std::string> onceStream(StreamingContext& ssc,
 TEST(Recovery, MapWithStateOnRocksDbRecoversIntoAFreshStore) {
   auto input = wordInput(14);
   TempDir stores;
-  Conf conf = testing::testConf();
-  conf.set("ember.streaming.stateStore", "rocksdb")
-      .set("ember.streaming.stateStore.dir", stores.str());
+  Conf conf = rocksDbConf(stores);
   Build build = [&](StreamingContext& ssc) {
     auto spec = countingSpecWithTimeout();
     auto mapped = testing::timedStream(ssc, input)

@@ -16,6 +16,15 @@ namespace {
 namespace fs = std::filesystem;
 using detail::DiskStateStore;
 
+/// Whether a store of `op` is open under `store_dir` (the RocksDB path is in use).
+bool storeOpen(const std::string& store_dir, const std::string& op) {
+  if (store_dir.empty() || !fs::exists(store_dir)) return false;
+  for (const auto& e : fs::directory_iterator(store_dir)) {
+    if (e.path().filename().string().starts_with(op + "-")) return true;
+  }
+  return false;
+}
+
 std::map<std::string, std::string> contents(const DiskStateStore::View& view) {
   std::map<std::string, std::string> out;
   view.forEach([&](std::string_view k, std::string_view v) { out[std::string(k)] = v; });
@@ -80,6 +89,7 @@ auto runRandomMapWithState(const std::string& store, const std::string& store_di
   testing::BatchCollector<KV> states(mapped.stateSnapshots());
   ssc.start();
   ssc.clock().advance(Seconds(30));
+  EXPECT_EQ(storeOpen(store_dir, "mapWithState"), store == "rocksdb");
   ssc.stop();
   return std::pair(out.sortedBatches(), states.sortedBatches());
 }
@@ -92,6 +102,59 @@ TEST(RocksDbStateStore, MapWithStateGivesWhatMemoryGives) {
   EXPECT_EQ(rocksdb.first, memory.first);
   EXPECT_EQ(rocksdb.second, memory.second);
   EXPECT_TRUE(fs::is_empty(dir.path()));  // stores removed with the context
+}
+
+/// updateStateByKey (per-key time form with removal, or the partition form) over random
+/// words with an initial state, with the given store: every batch's state, sorted.
+template <bool kPartitionForm>
+auto runRandomUpdateStateByKey(const std::string& store, const std::string& store_dir) {
+  std::mt19937 rng(11);
+  std::vector<std::vector<std::string>> input(25);
+  for (auto& batch : input) {
+    for (int i = rng() % 10; i > 0; --i) batch.push_back("k" + std::to_string(rng() % 12));
+  }
+  auto conf = testing::testConf(2);
+  conf.set("ember.streaming.stateStore", store).set("ember.streaming.stateStore.dir", store_dir);
+  StreamingContext ssc(conf, Seconds(1));
+  auto initial = ssc.parallelize(std::vector<KV>{{"k3", 50}, {"seed", 1}});
+  auto pairs = testing::timedStream(ssc, input).map([](const std::string& w) { return KV(w, 1); });
+  DStream<KV> state;
+  if constexpr (kPartitionForm) {
+    state = pairs.updateStateByKey(
+        [](std::vector<StateUpdate<std::string, int, int>>& keys) {
+          std::vector<KV> next;  // keys without values this batch are dropped
+          for (auto& k : keys) {
+            if (!k.values.empty()) next.emplace_back(k.key, k.state.value_or(0) + 1);
+          }
+          return next;
+        },
+        3, initial);
+  } else {
+    state = pairs.template updateStateByKey<int>(
+        [](Time t, const std::string&, const std::vector<int>& values,
+           std::optional<int> sum) -> std::optional<int> {
+          int n = sum.value_or(0) + static_cast<int>(values.size());
+          if (n % 5 == 0 || (values.empty() && t.milliseconds() % 4000 == 0)) return std::nullopt;
+          return n;
+        },
+        3, initial);
+  }
+  testing::BatchCollector<KV> out(state);
+  ssc.start();
+  ssc.clock().advance(Seconds(25));
+  EXPECT_EQ(storeOpen(store_dir, "updateStateByKey"), store == "rocksdb");
+  ssc.stop();
+  return out.sortedBatches();
+}
+
+TEST(RocksDbStateStore, UpdateStateByKeyGivesWhatMemoryGives) {
+  testing::TempDir dir;
+  auto memory = runRandomUpdateStateByKey<false>("memory", "");
+  ASSERT_EQ(memory.size(), 25u);
+  EXPECT_EQ(runRandomUpdateStateByKey<false>("rocksdb", dir.str()), memory);
+  EXPECT_EQ(runRandomUpdateStateByKey<true>("rocksdb", dir.str()),
+            runRandomUpdateStateByKey<true>("memory", ""));
+  EXPECT_TRUE(fs::is_empty(dir.path()));
 }
 
 TEST(RocksDbStateStore, BorrowedKeysAreRefusedWithAnExplanation) {

@@ -6,10 +6,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
-#include <ember/internal/disk_state_store.hpp>
-#include <ember/internal/window_nodes.hpp>
-#include <ember/state.hpp>
-#include <filesystem>
+#include <ember/internal/state_nodes.hpp>
 
 namespace ember::detail {
 
@@ -257,21 +254,10 @@ class MapWithStateNode final : public DStreamNode<MapWithStateRecord<K, S, M>> {
         parent_(std::move(parent)),
         n_(n),
         f_(spec.function()),
-        timeout_(spec.getTimeout()) {
+        timeout_(spec.getTimeout()),
+        disk_(diskStateDirectory<K, S>(this->core().conf(), "mapWithState"),
+              "mapWithState-" + std::to_string(this->id())) {
     if (spec.getInitialState()) initial_ = spec.getInitialState()->node();
-    const Conf& conf = this->core().conf();
-    if (conf.get("ember.streaming.stateStore") == "rocksdb") {
-      if constexpr (Own<K>::kBorrows || Own<S>::kBorrows || !Encodable<K> ||
-                    !Encodable<std::pair<S, Time>>) {
-        throw UsageError(
-            "mapWithState with ember.streaming.stateStore=rocksdb needs key and state types "
-            "that own their data (std::string, not std::string_view) and have a codec");
-      }
-      store_dir_ = conf.get("ember.streaming.stateStore.dir");
-      if (store_dir_->empty()) {
-        store_dir_ = (std::filesystem::temp_directory_path() / "ember-state").string();
-      }
-    }
   }
   bool mustMaterialize() const override { return true; }
 
@@ -307,7 +293,7 @@ class MapWithStateNode final : public DStreamNode<MapWithStateRecord<K, S, M>> {
     if constexpr (Encodable<std::tuple<K, S, Time>>) {
       std::vector<std::shared_ptr<StateMapLevel<K, S>>> levels(n_);
       for (auto& l : levels) l = std::make_shared<StateMapLevel<K, S>>();
-      auto disk = store();
+      auto disk = disk_.get();
       std::vector<std::vector<std::pair<std::string, std::optional<std::string>>>> rows(n_);
       uint64_t count = in.readVarint();
       for (uint64_t i = 0; i < count; ++i) {
@@ -355,28 +341,17 @@ class MapWithStateNode final : public DStreamNode<MapWithStateRecord<K, S, M>> {
     auto grouped = groupByKeyRdd<K, V>(*batch, n_, "mapWithState (group)");
     auto rdd = std::make_shared<MapWithStateRdd<K, V, S, M, F>>(
         this->core().runtime(), n_, std::move(previous), std::move(initial), std::move(grouped), t,
-        timeout_, f_, store());
+        timeout_, f_, disk_.get());
     return std::make_shared<MaterializedRdd<Record>>(std::move(rdd));
   }
 
  private:
-  /// The RocksDB store, opened on first use (nothing without `stateStore=rocksdb`).
-  std::shared_ptr<DiskStateStore> store() {
-    std::lock_guard lock(store_mu_);
-    if (store_dir_ && !store_) {
-      store_ = DiskStateStore::open(*store_dir_, "mapWithState-" + std::to_string(this->id()));
-    }
-    return store_;
-  }
-
   DStreamPtr<KV> parent_;
   size_t n_;
   F f_;
   std::optional<Duration> timeout_;
   RddPtr<KS> initial_;
-  std::optional<std::string> store_dir_;
-  std::mutex store_mu_;
-  std::shared_ptr<DiskStateStore> store_;
+  LazyDiskStore disk_;  // opened on first use with stateStore=rocksdb
 };
 
 }  // namespace ember::detail
