@@ -1,6 +1,7 @@
 // ember-checkpoint-bench: the cost of checkpointing and recovering a large state.
 //
 //   build/bench/ember-checkpoint-bench --keys 1000000 --batches 12 --every 4 --threads 2
+//   build/bench/ember-checkpoint-bench --store rocksdb      # state in RocksDB on disk
 //
 // Runs `updateStateByKey` word counts over `keys` distinct string keys (every batch touches
 // every key) twice under the manual clock, batches back to back: without checkpoints, then
@@ -8,6 +9,7 @@
 // checkpoint thread must not stall them). Then recovers the state with getOrCreate, timing
 // it, runs one more batch and checks the counts. Prints one JSON object as its last line.
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -29,6 +31,7 @@ struct Options {
   int every = 4;
   int threads = 2;
   std::string dir;
+  std::string store = "memory";
 };
 
 double nowMs() {
@@ -59,6 +62,7 @@ ember::Conf benchConf(const Options& o) {
   conf.set("ember.log.level", "warn");
   conf.set("ember.ui.showConsoleProgress", "false");
   conf.set("ember.ui.enabled", "false");
+  conf.set("ember.streaming.stateStore", o.store);
   return conf;
 }
 
@@ -138,9 +142,11 @@ int main(int argc, char** argv) {
       o.threads = std::stoi(next());
     } else if (a == "--dir") {
       o.dir = next();
+    } else if (a == "--store") {
+      o.store = next();
     } else {
       std::cerr << "Usage: ember-checkpoint-bench [--keys N] [--batches B] [--every E] "
-                   "[--threads T] [--dir DIR]\n";
+                   "[--threads T] [--dir DIR] [--store memory|rocksdb]\n";
       return 1;
     }
   }
@@ -184,12 +190,16 @@ int main(int argc, char** argv) {
   }
   if (own_dir) std::filesystem::remove_all(o.dir);
 
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
   std::printf(
-      "{\"workload\":\"checkpoint\",\"keys\":%lld,\"threads\":%d,\"batches\":%d,\"every\":%d,"
+      "{\"workload\":\"checkpoint\",\"store\":\"%s\",\"max_rss_mb\":%.0f,\"keys\":%lld,\"threads\":"
+      "%d,\"batches\":%d,\"every\":%d,"
       "\"checkpoints_written\":%llu,\"checkpoint_mb\":%.1f,\"max_checkpoint_write_ms\":%.0f,"
       "\"mean_processing_ms_without\":%.0f,\"max_processing_ms_without\":%.0f,"
       "\"mean_processing_ms_with\":%.0f,\"max_processing_ms_with\":%.0f,"
       "\"recovery_ms\":%.0f,\"recovered_batch\":%lld,\"correct\":%s}\n",
+      o.store.c_str(), static_cast<double>(usage.ru_maxrss) / 1024.0,
       static_cast<long long>(o.keys), o.threads, o.batches, o.every,
       static_cast<unsigned long long>(with.written), static_cast<double>(bytes) / 1e6,
       with.max_write_ms, meanOf(plain.processing_ms), maxOf(plain.processing_ms),

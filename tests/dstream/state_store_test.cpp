@@ -2,6 +2,7 @@
 // mapWithState over it giving exactly what the in-memory state gives.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <ember/ember.hpp>
 #include <ember/internal/disk_state_store.hpp>
@@ -20,7 +21,12 @@ using detail::DiskStateStore;
 bool storeOpen(const std::string& store_dir, const std::string& op) {
   if (store_dir.empty() || !fs::exists(store_dir)) return false;
   for (const auto& e : fs::directory_iterator(store_dir)) {
-    if (e.path().filename().string().starts_with(op + "-")) return true;
+    // <op>-<stream id>-<pid>-<n>: this process's store (other tests may run in parallel)
+    std::string name = e.path().filename().string();
+    if (name.starts_with(op + "-") &&
+        name.find("-" + std::to_string(::getpid()) + "-") != std::string::npos) {
+      return true;
+    }
   }
   return false;
 }
@@ -65,7 +71,8 @@ auto runRandomMapWithState(const std::string& store, const std::string& store_di
     for (int i = rng() % 12; i > 0; --i) batch.push_back("k" + std::to_string(rng() % 15));
   }
   auto conf = testing::testConf(2);
-  conf.set("ember.streaming.stateStore", store).set("ember.streaming.stateStore.dir", store_dir);
+  conf.set("ember.streaming.stateStore", store);
+  if (!store_dir.empty()) conf.set("ember.streaming.stateStore.dir", store_dir);
   StreamingContext ssc(conf, Seconds(1));
   auto initial = ssc.parallelize(std::vector<KV>{{"k1", 100}, {"init", 5}});
   auto spec =
@@ -114,7 +121,8 @@ auto runRandomUpdateStateByKey(const std::string& store, const std::string& stor
     for (int i = rng() % 10; i > 0; --i) batch.push_back("k" + std::to_string(rng() % 12));
   }
   auto conf = testing::testConf(2);
-  conf.set("ember.streaming.stateStore", store).set("ember.streaming.stateStore.dir", store_dir);
+  conf.set("ember.streaming.stateStore", store);
+  if (!store_dir.empty()) conf.set("ember.streaming.stateStore.dir", store_dir);
   StreamingContext ssc(conf, Seconds(1));
   auto initial = ssc.parallelize(std::vector<KV>{{"k3", 50}, {"seed", 1}});
   auto pairs = testing::timedStream(ssc, input).map([](const std::string& w) { return KV(w, 1); });
@@ -142,7 +150,9 @@ auto runRandomUpdateStateByKey(const std::string& store, const std::string& stor
   testing::BatchCollector<KV> out(state);
   ssc.start();
   ssc.clock().advance(Seconds(25));
-  EXPECT_EQ(storeOpen(store_dir, "updateStateByKey"), store == "rocksdb");
+  std::string parent =
+      store_dir.empty() ? (fs::temp_directory_path() / "ember-state").string() : store_dir;
+  EXPECT_EQ(storeOpen(parent, "updateStateByKey"), store == "rocksdb");
   ssc.stop();
   return out.sortedBatches();
 }
@@ -152,7 +162,8 @@ TEST(RocksDbStateStore, UpdateStateByKeyGivesWhatMemoryGives) {
   auto memory = runRandomUpdateStateByKey<false>("memory", "");
   ASSERT_EQ(memory.size(), 25u);
   EXPECT_EQ(runRandomUpdateStateByKey<false>("rocksdb", dir.str()), memory);
-  EXPECT_EQ(runRandomUpdateStateByKey<true>("rocksdb", dir.str()),
+  // Without a directory the stores go under the system temp directory.
+  EXPECT_EQ(runRandomUpdateStateByKey<true>("rocksdb", ""),
             runRandomUpdateStateByKey<true>("memory", ""));
   EXPECT_TRUE(fs::is_empty(dir.path()));
 }

@@ -25,7 +25,7 @@ std::optional<std::string> diskStateDirectory(const Conf& conf, const std::strin
                      " with ember.streaming.stateStore=rocksdb needs key and state types that own "
                      "their data (std::string, not std::string_view) and have a codec");
   }
-  std::string dir = conf.get("ember.streaming.stateStore.dir");
+  std::string dir = conf.get("ember.streaming.stateStore.dir", "");
   if (dir.empty()) dir = (std::filesystem::temp_directory_path() / "ember-state").string();
   return dir;
 }
