@@ -54,6 +54,7 @@ struct Options {
   std::string format = "binary";   // ysb
   std::string join = "broadcast";  // ysb: broadcast | rdd
   bool verify = false;
+  bool fault = false;  // --inject-fault: corrupt one record in the pipeline (tests --verify)
   double rss_every_s = 0;
   int64_t corpus_mb = 64;
 };
@@ -113,6 +114,8 @@ Options parse(int argc, char** argv) {
       o.join = next();
     else if (a == "--verify")
       o.verify = true;
+    else if (a == "--inject-fault")
+      o.fault = true;
     else if (a == "--rss-every-s")
       o.rss_every_s = std::stod(next());
     else if (a == "--corpus-mb")
@@ -328,7 +331,11 @@ Result runText(const Options& o, const Corpus& corpus, int64_t rate, Build build
   ember::StreamingContext ssc(benchConf(o, true), ember::Milliseconds(o.batch_ms));
   const Corpus* c = &corpus;
   auto stream = ssc.generatorStream(
-      rate, [c](int64_t i) { return c->line(i); }, o.threads);
+      rate,
+      [c, fault = o.fault](int64_t i) {
+        return fault && i == 1 ? std::string_view("kala fault") : c->line(i);
+      },
+      o.threads);
   Result r;
   build(stream, r);
   ssc.start();
@@ -510,6 +517,14 @@ Result window(Options o, const Corpus& corpus) {
 using CampaignWindow = std::pair<std::string_view, int64_t>;  // (campaign id, window start ms)
 using WindowCount = std::pair<CampaignWindow, int64_t>;
 
+/// `--inject-fault`: turns an event into the other kind (a view into a click, or back).
+ysb::AdEvent faulty(ysb::AdEvent e, bool fault) {
+  if (fault)
+    e.event_type =
+        e.event_type == ysb::EventType::kView ? ysb::EventType::kClick : ysb::EventType::kView;
+  return e;
+}
+
 Result ysbWorkload(Options o) {
   int64_t rate = o.rate > 0 ? o.rate : (o.format == "json" ? 5000000 : 10000000);
   if (o.window_batches <= 0) o.window_batches = std::max<int64_t>(1, 10000 / o.batch_ms);
@@ -543,7 +558,11 @@ Result ysbWorkload(Options o) {
   if (o.format == "binary") {
     counts =
         ssc.generatorStream(
-               rate, [rate](int64_t i) { return ysb::makeEvent(i, rate); }, o.threads)
+               rate,
+               [rate, f = o.fault](int64_t i) {
+                 return faulty(ysb::makeEvent(i, rate), f && i == 1);
+               },
+               o.threads)
             .filter([](const ysb::AdEvent& e) { return e.event_type == ysb::EventType::kView; })
             .map([m = &campaign_of_ad, windowOf](const ysb::AdEvent& e) {
               return WindowCount(CampaignWindow(m->at(e.ad_id), windowOf(e.event_time)), 1);
@@ -551,7 +570,11 @@ Result ysbWorkload(Options o) {
             .reduceByKey(std::plus<int64_t>());
   } else {
     auto lines = ssc.generatorStream(
-        rate, [rate](int64_t i) { return ysb::toJson(ysb::makeEvent(i, rate)); }, o.threads);
+        rate,
+        [rate, f = o.fault](int64_t i) {
+          return ysb::toJson(faulty(ysb::makeEvent(i, rate), f && i == 1));
+        },
+        o.threads);
     // Parse, keep views and project in one step: `AdEventView` holds views into its line,
     // and a struct of views is not known to Ember as borrowing (it is for pairs and tuples
     // of views), so it must not be buffered past its line by a separate map/filter.
@@ -642,7 +665,7 @@ int64_t nowNs() {
 /// (so a generator that falls behind shows as latency rather than hiding it).
 class RateReceiver final : public ember::Receiver<Stamped> {
  public:
-  explicit RateReceiver(int64_t rate) : rate_(rate) {}
+  RateReceiver(int64_t rate, bool fault) : rate_(rate), fault_(fault) {}
   void onStart() override {
     thread_ = std::thread([this] { run(); });
   }
@@ -669,11 +692,13 @@ class RateReceiver final : public ember::Receiver<Stamped> {
         burst.emplace_back(
             next, start + static_cast<int64_t>(static_cast<I128>(next) * 1000000000 / rate_));
       }
+      if (fault_) std::erase_if(burst, [](const Stamped& x) { return x.first == 1; });
       storeMany(burst);
       produced_.store(next);
     }
   }
   int64_t rate_;
+  bool fault_;
   std::atomic<int64_t> produced_{0};
   std::thread thread_;
 };
@@ -698,7 +723,7 @@ Result latency(const Options& o) {
   conf.set("ember.streaming.blockInterval",
            std::to_string(std::max<int64_t>(1, o.batch_ms / 2)) + "ms");
   ember::StreamingContext ssc(conf, ember::Milliseconds(o.batch_ms));
-  auto receiver = std::make_shared<RateReceiver>(rate);
+  auto receiver = std::make_shared<RateReceiver>(rate, o.fault);
   auto listener = std::make_shared<DelayListener>();
   ssc.addStreamingListener(listener);
 
