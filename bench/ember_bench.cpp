@@ -72,6 +72,7 @@ struct Result {
   std::optional<double> mean_after_fill_ms, max_after_fill_ms;
   std::optional<double> max_scheduling_delay_ms;
   std::optional<bool> verified;
+  double cpu_s = 0;  // CPU time of the whole run (all threads), against `seconds`
   std::vector<std::pair<double, double>> rss_series;  // (seconds since start, MB)
 };
 
@@ -232,6 +233,16 @@ double maxRssMb() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
+
+/// User plus system CPU seconds of the process so far.
+double cpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto sec = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
 }
 
 double currentRssMb() {
@@ -409,6 +420,19 @@ auto windowedCounts(ember::DStream<std::string_view>& lines, const Options& o) {
                                                [](const WordPair& kv) { return kv.second != 0; });
 }
 
+/// Mean and max batch time once the window is full (batches after the first `fill`).
+void afterFill(Result& r, int64_t fill) {
+  if (r.batches <= fill) return;
+  double sum = 0, max = 0;
+  for (size_t i = static_cast<size_t>(fill); i < r.processing_ms.size(); ++i) {
+    sum += r.processing_ms[i];
+    max = std::max(max, r.processing_ms[i]);
+  }
+  r.mean_after_fill_ms =
+      sum / static_cast<double>(r.processing_ms.size() - static_cast<size_t>(fill));
+  r.max_after_fill_ms = max;
+}
+
 /// Checks a window's full result (batch `k`) against a count of its lines from scratch.
 bool checkWindow(const char* what, const Options& o, const Corpus& corpus, int64_t rate, int64_t k,
                  const WordCounts& got) {
@@ -433,7 +457,7 @@ Top topOf(const Range& counts, size_t k) {
 }
 
 Result topk(Options o, const Corpus& corpus) {
-  int64_t rate = o.rate > 0 ? o.rate : 3000000;
+  int64_t rate = o.rate > 0 ? o.rate : 1000000;
   if (o.window_batches <= 0) o.window_batches = std::max<int64_t>(1, 30000 / o.batch_ms);
   int64_t k = 0;
   bool ok = true;
@@ -461,6 +485,7 @@ Result topk(Options o, const Corpus& corpus) {
     });
   });
   if (o.verify) r.verified = ok && k == r.batches;
+  afterFill(r, o.window_batches);
   std::cerr << "topk: last window's top 5:";
   for (const auto& [w, n] : last_top) std::cerr << " " << w << "=" << n;
   std::cerr << "\n";
@@ -499,15 +524,7 @@ Result window(Options o, const Corpus& corpus) {
         });
       },
       o.window_batches + measured);
-  std::vector<double> after(
-      r.processing_ms.begin() + std::min<int64_t>(o.window_batches, r.batches),
-      r.processing_ms.end());
-  if (!after.empty()) {
-    double sum = 0;
-    for (double ms : after) sum += ms;
-    r.mean_after_fill_ms = sum / static_cast<double>(after.size());
-    r.max_after_fill_ms = *std::max_element(after.begin(), after.end());
-  }
+  afterFill(r, o.window_batches);
   r.verified = ok;
   return r;
 }
@@ -869,6 +886,7 @@ std::string toJsonLine(const Options& o, const Result& r, int threads) {
   js << ",\"rate\":" << o.rate << ",\"sustainable\":"
      << (r.max_processing_ms <= static_cast<double>(o.batch_ms) ? "true" : "false")
      << ",\"verified\":" << (r.verified ? (*r.verified ? "true" : "false") : "null")
+     << ",\"cpu_s\":" << num(r.cpu_s, 2) << ",\"cpu_per_wall_s\":" << num(r.cpu_s / secs, 2)
      << ",\"max_rss_mb\":" << num(maxRssMb());
   if (!r.rss_series.empty()) {
     js << ",\"rss_mb_series\":[";
@@ -903,6 +921,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<double, double>> rss;
   {
     RssSampler sampler(o.rss_every_s, rss);
+    double cpu0 = cpuSeconds();
     if (w == "wordcount")
       r = wordcount(o, *corpus);
     else if (w == "grep")
@@ -917,6 +936,7 @@ int main(int argc, char** argv) {
       r = ysbWorkload(o);
     else
       r = latency(o);
+    r.cpu_s = cpuSeconds() - cpu0;
   }
   r.rss_series = std::move(rss);
   std::cout << toJsonLine(o, r, w == "baseline-wordcount" ? 1 : o.threads) << std::endl;
