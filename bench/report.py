@@ -60,11 +60,12 @@ def throughput_table(runs):
         if key not in rows:
             rows[key] = {}
             order.append(key)
-        rows[key][r["threads"]] = r
+        rows[key][r["threads"]] = dict(r, load=run.get("load"))
     out = [
-        "| workload | batch | records/s, 1 thread | records/s, 2 threads | scaling 1->2 | MB/s, 2 threads "
-        "| max batch ms, 2 threads | fits batch | max RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| workload | batch | records/s, 1 thread | records/s, 2 threads | scaling 1->2 "
+        "| cores busy, 1 / 2 threads | MB/s, 2 threads | max batch ms, 2 threads | fits batch "
+        "| max RSS MB | load at start |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key in order:
         t1, t2 = rows[key].get(1), rows[key].get(2)
@@ -76,9 +77,11 @@ def throughput_table(runs):
         )
         out.append(
             f"| {key} | {best['batch_ms']} ms | {fmt(t1 and t1['records_per_s'])} "
-            f"| {fmt(t2 and t2['records_per_s'])} | {scaling} | {fmt(best['mb_per_s'])} "
+            f"| {fmt(t2 and t2['records_per_s'])} | {scaling} "
+            f"| {fmt(t1 and t1.get('cpu_per_wall_s'), 2)} / {fmt(t2 and t2.get('cpu_per_wall_s'), 2)} "
+            f"| {fmt(best['mb_per_s'])} "
             f"| {fmt(best['max_processing_ms'])} | {'yes' if best['sustainable'] else 'no'} "
-            f"| {fmt(best['max_rss_mb'])} |"
+            f"| {fmt(best['max_rss_mb'])} | {' / '.join(x['load'] for x in (t1, t2) if x and x.get('load'))} |"
         )
     return "\n".join(out)
 
