@@ -43,7 +43,7 @@ check-headers: configure
 # docs/benchmarks.md and draws docs/img/benchmarks.svg (installs gnuplot if missing).
 bench: build
 	@scripts/setup-deps.sh --bench
-	bench/run.sh $(BUILD_DIR) 10 --update-docs
+	bench/run.sh $(BUILD_DIR) 10 --update-docs 1
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -71,6 +71,7 @@ struct Result {
   std::optional<double> p50_latency_ms, p99_latency_ms, max_latency_ms;
   std::optional<double> mean_after_fill_ms, max_after_fill_ms;
   std::optional<double> max_scheduling_delay_ms;
+  std::optional<double> window_keys;  // distinct keys in the last window
   std::optional<bool> verified;
   double cpu_s = 0;  // CPU time of the whole run (all threads), against `seconds`
   std::vector<std::pair<double, double>> rss_series;  // (seconds since start, MB)
@@ -507,8 +508,13 @@ Result window(Options o, const Corpus& corpus) {
         windowedCounts(lines, o).foreachRDD([&](const ember::RDD<WordPair>& rdd) {
           ++k;
           // The sum of the window's counts is the words of its lines: cheap to check always.
-          int64_t sum =
-              rdd.map([](const auto& kv) { return kv.second; }).fold(0, std::plus<int64_t>());
+          // (distinct words, sum of counts) of the window in one pass.
+          using KeysSum = std::pair<int64_t, int64_t>;
+          auto [keys, sum] = rdd.map([](const auto& kv) { return KeysSum(1, kv.second); })
+                                 .fold(KeysSum(0, 0), [](KeysSum a, const KeysSum& b) {
+                                   return KeysSum(a.first + b.first, a.second + b.second);
+                                 });
+          res.window_keys = static_cast<double>(keys);
           int64_t want =
               corpus.wordsIn(indexAt(k - o.window_batches, o, rate), indexAt(k, o, rate));
           if (sum != want) {
@@ -882,7 +888,8 @@ std::string toJsonLine(const Options& o, const Result& r, int threads) {
      << ",\"window_batches\":"
      << (o.window_batches > 0 ? std::to_string(o.window_batches) : std::string("null"))
      << ",\"mean_processing_after_fill_ms\":" << num(r.mean_after_fill_ms, 2)
-     << ",\"max_processing_after_fill_ms\":" << num(r.max_after_fill_ms, 2);
+     << ",\"max_processing_after_fill_ms\":" << num(r.max_after_fill_ms, 2)
+     << ",\"window_keys\":" << num(r.window_keys, 0);
   if (o.workload == "ysb") js << ",\"format\":\"" << o.format << "\",\"join\":\"" << o.join << "\"";
   js << ",\"rate\":" << o.rate << ",\"sustainable\":"
      << (r.max_processing_ms <= static_cast<double>(o.batch_ms) ? "true" : "false")
