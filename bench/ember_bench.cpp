@@ -82,7 +82,8 @@ struct Result {
       << "Usage: ember-bench <wordcount|baseline-wordcount|grep|topk|window|ysb|latency>\n"
          "         [--threads N] [--batch-ms MS] [--seconds S | --batches N] [--rate R]\n"
          "         [--input FILE] [--corpus-mb MB] [--window-batches N]\n"
-         "         [--format binary|json] [--join broadcast|rdd] [--verify] [--rss-every-s S]\n";
+         "         [--format binary|json] [--join broadcast|rdd] [--verify] [--rss-every-s S]\n"
+         "         [--inject-fault]\n";
   std::exit(1);
 }
 
