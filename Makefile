@@ -39,8 +39,11 @@ test-asan: deps $(ASAN_DIR)/build.ninja
 check-headers: configure
 	cmake --build $(BUILD_DIR) --target check-headers -j $(JOBS)
 
+# Runs every workload (about 5 minutes), prints the tables, rewrites the generated part of
+# docs/benchmarks.md and draws docs/img/benchmarks.svg (installs gnuplot if missing).
 bench: build
-	bench/run.sh $(BUILD_DIR) 10
+	@scripts/setup-deps.sh --bench
+	bench/run.sh $(BUILD_DIR) 10 --update-docs 1
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

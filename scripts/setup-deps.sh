@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Ember needs to build and test, when any is missing.
+#   scripts/setup-deps.sh [--bench]
 # Idempotent and quiet when everything is present; safe without a terminal (CI=true).
 set -euo pipefail
 
 packages=(cmake ninja-build g++ ccache make pkg-config libgtest-dev libgmock-dev
           libbenchmark-dev libabsl-dev libcpp-httplib-dev libjs-chart.js librocksdb-dev)
+# `--bench` (from `make bench` only): also gnuplot, which draws docs/img/benchmarks.svg.
+if [ "${1:-}" = "--bench" ]; then packages+=(gnuplot-nox); fi
 
 missing=()
 for p in "${packages[@]}"; do
