@@ -826,7 +826,9 @@ Result latency(const Options& o) {
     bool prefix =
         !dup && static_cast<int64_t>(std::count(seen.begin(), seen.end(), true)) == seen_total;
     for (int64_t i = 0; i < seen_total && prefix; ++i) prefix = seen[static_cast<size_t>(i)];
-    bool enough = seen_total >= receiver->produced() - rate / 10;  // at most ~0.1 s of tail lost
+    // Only the receiver's last burst may be lost; a descheduled receiver thread (a loaded
+    // machine) makes bursts longer, so allow half a second of records.
+    bool enough = seen_total >= receiver->produced() - rate / 2;
     if (!prefix || !enough) {
       std::cerr << "verify: latency: saw " << seen_total << " records (duplicates: " << dup
                 << "), receiver produced " << receiver->produced() << "\n";
