@@ -121,10 +121,14 @@ std::string CheckpointStore::write(const CheckpointContents& contents) const {
     throw IoError("Cannot rename checkpoint file '" + temp + "' to '" + path + "': " + reason);
   }
   // The rename is durable once the directory is synced.
-  if (int dfd = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+  int dfd = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || ::fsync(dfd) != 0) {
+    std::string reason = errnoText();
+    if (dfd >= 0) ::close(dfd);
+    throw IoError("Cannot sync checkpoint directory '" + directory_ + "' after writing '" + path +
+                  "': " + reason);
   }
+  ::close(dfd);
   auto files = list();
   for (size_t i = retained_; i < files.size(); ++i) {
     if (::unlink(files[i].second.c_str()) != 0 && errno != ENOENT) {

@@ -83,7 +83,13 @@ void CheckpointWriter::writeOne(Task& task) {
                   std::chrono::steady_clock::now() - start)
                   .count();
     logDebug(kLog, "Wrote checkpoint " + path + " in " + std::to_string(ms) + " ms");
-    for (auto& done : task.after_write) done();
+    for (auto& done : task.after_write) {
+      try {
+        done();
+      } catch (const std::exception& e) {
+        logWarn(kLog, "After writing " + path + ": " + e.what());
+      }
+    }
     std::lock_guard lock(mu_);
     ++stats_.written;
     stats_.last_time_ms = contents.meta.time_ms;

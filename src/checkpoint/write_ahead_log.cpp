@@ -77,6 +77,10 @@ WriteAheadLog::WriteAheadLog(std::string directory, uint64_t max_segment_bytes)
   std::sort(files.begin(), files.end());
   for (const auto& [first, path] : files) {
     uint64_t last = readSegment(path, recovered_);
+    if (last == 0) {
+      ::unlink(path.c_str());  // nothing readable (its first write was cut short)
+      continue;
+    }
     closed_.push_back(Segment{path, first, last});
     next_seq_ = std::max(next_seq_, last + 1);
   }
@@ -90,7 +94,8 @@ WriteAheadLog::~WriteAheadLog() {
 
 void WriteAheadLog::openSegment() {
   std::string path = directory_ + "/" + std::string(kSegmentPrefix) + std::to_string(next_seq_);
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // O_TRUNC: a file of this name can only hold bytes of a record that never completed.
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) {
     throw IoError("Cannot create write-ahead log segment '" + path + "': " + std::strerror(errno));
   }
@@ -133,10 +138,20 @@ uint64_t WriteAheadLog::append(int stream_id, const std::string& position,
                     "': " + std::strerror(errno));
     }
   } catch (...) {
-    // A partial record may be on disk: start a new segment so later records stay readable.
+    // The block does not count as stored: cut its bytes off (a replay must not see it)
+    // and go on in a new segment.
+    bool cut = ::ftruncate(fd_, static_cast<off_t>(current_bytes_)) == 0;
     ::close(fd_);
     fd_ = -1;
-    closed_.push_back(*current_);
+    if (current_->last == 0) {
+      ::unlink(current_->path.c_str());
+    } else {
+      if (!cut) {
+        logWarn(kLog, "Cannot cut a failed record off '" + current_->path +
+                          "'; it ends the readable part of the segment");
+      }
+      closed_.push_back(*current_);
+    }
     current_.reset();
     throw;
   }

@@ -196,15 +196,17 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
       warned_.erase(id);
       logDebug(kLog, "Read " + path + " into batch " + t.toString());
     }
+    // One step for checkpoints: a file is in seen_ only together with its batch's entry.
     std::lock_guard lock(mu_);
     seen_.insert(selected.begin(), selected.end());
     // Forget files that are gone, so the sets stay as small as the directory.
     std::erase_if(seen_, [&](const FileId& id) { return present.count(id) == 0; });
     std::erase_if(warned_, [&](const FileId& id) { return present.count(id) == 0; });
+    selected_[t] = selected;
   }
   {
     std::lock_guard lock(mu_);
-    selected_[t] = std::move(selected);
+    selected_.try_emplace(t, std::move(selected));
     // Keep what windows and a checkpoint running behind generation may still ask for.
     Duration keep = std::max(rememberDuration(), slideDuration() * 100);
     selected_.erase(selected_.begin(), selected_.lower_bound(t - keep));

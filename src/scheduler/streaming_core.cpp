@@ -87,6 +87,7 @@ struct StreamingCore::Impl {
   std::unique_ptr<CheckpointWriter> checkpoint_writer;
   std::map<Time, CheckpointWriter::Task> checkpoints_waiting;  // for earlier batches to end
   std::optional<Time> last_completed;
+  std::optional<Time> failed_batch;  // the first batch that failed: never checkpointed
   std::unique_ptr<ui::WebUi> web_ui;  // while active with ember.ui.enabled
   std::optional<int> ui_port;         // guarded by mu
 };
@@ -381,10 +382,25 @@ void StreamingCore::setUpCheckpoints(const std::vector<DStreamNodeBase*>& nodes)
 }
 
 void StreamingCore::checkpointAfter(Time t, bool force) {
+  try {
+    checkpointAfterBatch(t, force);
+  } catch (...) {
+    // On an engine thread: a checkpoint that cannot be taken must not end the process.
+    logError(kLog, "Checkpoint after batch " + t.toString() +
+                       " not taken: " + describeException(std::current_exception()));
+  }
+}
+
+void StreamingCore::checkpointAfterBatch(Time t, bool force) {
   std::vector<DStreamNodeBase*> nodes;
   {
     std::lock_guard lock(impl_->mu);
     if (!impl_->checkpoint_writer) return;
+    if (impl_->failed_batch && t >= *impl_->failed_batch) {
+      impl_->checkpoints_waiting.erase(impl_->checkpoints_waiting.lower_bound(*impl_->failed_batch),
+                                       impl_->checkpoints_waiting.end());
+      return;
+    }
     if (!impl_->last_completed || *impl_->last_completed < t) impl_->last_completed = t;
     Duration since_zero = t - impl_->zero_time;
     force = (force && since_zero.isMultipleOf(impl_->checkpoint_unit)) ||
@@ -591,6 +607,13 @@ void StreamingCore::start() {
           }
         }
         if (completed) {
+          if (batch_error) {
+            std::lock_guard lock(impl_->mu);
+            // Nothing from this batch on may be checkpointed: a restart must run it again.
+            if (!impl_->failed_batch || job.time < *impl_->failed_batch) {
+              impl_->failed_batch = job.time;
+            }
+          }
           checkpointAfter(job.time);
           if (unpersist_) {
             for (auto& out : impl_->outputs) out->node().clearMetadata(job.time);

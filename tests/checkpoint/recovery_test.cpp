@@ -421,6 +421,23 @@ TEST(Recovery, AnIntervalThatIsNotAMultipleOfTheSlideIsRefused) {
   }
 }
 
+TEST(Recovery, AFailedBatchIsNeverCheckpointed) {
+  TempDir dir;
+  ScopedLogCapture logs(LogLevel::kError);
+  StreamingContext ssc(testing::testConf(), Seconds(1));
+  ssc.checkpoint(dir.str());
+  ssc.generatorStream(1, [](int64_t i) { return i; })
+      .checkpoint(Seconds(2))
+      .foreachRDD([](const RDD<int64_t>&, Time t) {
+        if (t == Time(4000)) throw std::runtime_error("the sink is down");
+      });
+  ssc.start();
+  ssc.clock().advance(Seconds(4));
+  EXPECT_THROW(ssc.awaitTermination(), BatchFailedError);
+  // Batch 4 failed: a restart must run it again, so no checkpoint may say it is done.
+  EXPECT_EQ(checkpointFiles(dir.path()), (std::set<std::string>{"checkpoint-2000"}));
+}
+
 TEST(Recovery, AFailedCheckpointWriteIsLoggedAndTheJobGoesOn) {
   TempDir dir;
   { std::ofstream(dir.path() / "file") << "x"; }

@@ -131,6 +131,7 @@ class StreamingCore {
   /// when `t` is a checkpoint time (or `force`), and hands the newest one whose batches have
   /// all completed to the checkpoint thread.
   void checkpointAfter(Time t, bool force = false);
+  void checkpointAfterBatch(Time t, bool force);
   void startWebUi();
   void stopWebUi();
   Conf conf_;
