@@ -48,6 +48,12 @@ class InputNode {
   virtual void startInput() {}
   virtual void stopInput() {}
   virtual DStreamNodeBase& node() = 0;
+  /// Whether backpressure (`ember.streaming.backpressure.enabled`) controls this stream's
+  /// ingest rate: receivers and sources that choose how much to read per batch.
+  virtual bool rateControlled() const { return false; }
+  /// Backpressure's newest estimate of the records per second this stream may ingest (the
+  /// node still applies its own caps such as maxRate). Called after each completed batch.
+  virtual void publishRate(int64_t records_per_second) { (void)records_per_second; }
 };
 
 /// Per-batch record counts of each input stream (for `count`-free reporting, the UI later).
