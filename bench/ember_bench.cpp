@@ -5,11 +5,13 @@
 //   build/bench/ember-bench topk | window --window-batches 300 | ysb --format json
 //   build/bench/ember-bench latency --batch-ms 10 --rate 200000 --seconds 10
 //   build/bench/ember-bench baseline-wordcount --seconds 10
+//   build/bench/ember-bench overload --seconds 60 --rss-every-s 5 [--backpressure]
 //
-// Except `latency`, batches are driven by the manual clock as fast as they complete, each
-// holding `rate * batch-ms` records, so the figure is the engine's capacity; a batch whose
+// Except `latency` and `overload`, batches are driven by the manual clock as fast as they complete,
+// each holding `rate * batch-ms` records, so the figure is the engine's capacity; a batch whose
 // processing time stays under `--batch-ms` would also keep up in real time at that rate
-// (`max_processing_ms` and `sustainable` tell). `latency` runs on the system clock.
+// (`max_processing_ms` and `sustainable` tell). `latency` and `overload` (a receiver
+// faster than the job, for memory under overload) run on the system clock.
 //
 // `--verify` checks every workload's results against an independent computation (plain
 // loops, no engine code) and exits with status 2 on a mismatch; it adds work, so its
@@ -58,6 +60,9 @@ struct Options {
   bool ui = false;     // --ui: the web UI and its listener on (to measure their cost)
   double rss_every_s = 0;
   int64_t corpus_mb = 64;
+  bool backpressure = false;  // overload: ember.streaming.backpressure.enabled
+  int64_t initial_rate = 0;   // overload: ember.streaming.backpressure.initialRate (0 = unset)
+  double max_rss_mb = 3072;   // overload: stop early once the process is this large
 };
 
 struct Result {
@@ -74,17 +79,21 @@ struct Result {
   std::optional<double> max_scheduling_delay_ms;
   std::optional<double> window_keys;  // distinct keys in the last window
   std::optional<bool> verified;
+  std::optional<double> received_records, pending_records;  // overload
+  std::optional<bool> rss_limit_hit;                        // overload
   double cpu_s = 0;  // CPU time of the whole run (all threads), against `seconds`
   std::vector<std::pair<double, double>> rss_series;  // (seconds since start, MB)
 };
 
 [[noreturn]] void usage() {
   std::cerr
-      << "Usage: ember-bench <wordcount|baseline-wordcount|grep|topk|window|ysb|latency>\n"
+      << "Usage: ember-bench "
+         "<wordcount|baseline-wordcount|grep|topk|window|ysb|latency|overload>\n"
          "         [--threads N] [--batch-ms MS] [--seconds S | --batches N] [--rate R]\n"
          "         [--input FILE] [--corpus-mb MB] [--window-batches N]\n"
          "         [--format binary|json] [--join broadcast|rdd] [--verify] [--rss-every-s S]\n"
-         "         [--inject-fault] [--ui]\n";
+         "         [--inject-fault] [--ui]\n"
+         "         overload: [--backpressure] [--initial-rate R] [--max-rss-mb MB]\n";
   std::exit(1);
 }
 
@@ -126,6 +135,12 @@ Options parse(int argc, char** argv) {
       o.ui = true;
     else if (a == "--corpus-mb")
       o.corpus_mb = std::stoll(next());
+    else if (a == "--backpressure")
+      o.backpressure = true;
+    else if (a == "--initial-rate")
+      o.initial_rate = std::stoll(next());
+    else if (a == "--max-rss-mb")
+      o.max_rss_mb = std::stod(next());
     else
       usage();
   }
@@ -742,10 +757,12 @@ class DelayListener final : public ember::StreamingListener {
     std::lock_guard lock(mu);
     if (auto p = b.processingDelay()) processing.push_back(static_cast<double>(*p));
     if (auto s = b.schedulingDelay()) max_scheduling = std::max(max_scheduling, *s);
+    records += b.numRecords();
   }
   std::mutex mu;
   std::vector<double> processing;
   int64_t max_scheduling = 0;
+  int64_t records = 0;  // in completed batches
 };
 
 Result latency(const Options& o) {
@@ -838,6 +855,100 @@ Result latency(const Options& o) {
   return r;
 }
 
+/// Replays the corpus's lines as fast as it can, in chunks: a source that outruns any job.
+class FloodReceiver final : public ember::Receiver<std::string_view> {
+ public:
+  FloodReceiver(const Corpus& corpus, bool fault) : corpus_(corpus), fault_(fault) {}
+  void onStart() override {
+    thread_ = std::thread([this] { run(); });
+  }
+  void onStop() override {
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string name() const override { return "FloodReceiver"; }
+  int64_t produced() const { return produced_.load(); }
+
+ private:
+  void run() {
+    std::vector<std::string_view> chunk;
+    int64_t next = produced_.load();
+    while (!isStopped()) {
+      chunk.clear();
+      for (int k = 0; k < 4096; ++k, ++next) {
+        chunk.push_back(fault_ && next == 1 ? std::string_view("fault") : corpus_.line(next));
+      }
+      storeMany(chunk);  // blocks while backpressure (or maxRate) holds the receiver back
+      produced_.store(next);
+    }
+  }
+  const Corpus& corpus_;
+  bool fault_;
+  std::atomic<int64_t> produced_{0};
+  std::thread thread_;
+};
+
+/// The word count fed by a receiver faster than the job, on the system clock: without
+/// backpressure the received blocks pile up until `--max-rss-mb`; with it, memory stays flat.
+Result overload(const Options& o, const Corpus& corpus) {
+  ember::Conf conf = benchConf(o, false);
+  conf.set("ember.streaming.backpressure.enabled", o.backpressure ? "true" : "false");
+  if (o.initial_rate > 0) {
+    conf.set("ember.streaming.backpressure.initialRate", std::to_string(o.initial_rate));
+  }
+  ember::StreamingContext ssc(conf, ember::Milliseconds(o.batch_ms));
+  auto receiver = std::make_shared<FloodReceiver>(corpus, o.fault);
+  auto listener = std::make_shared<DelayListener>();
+  ssc.addStreamingListener(listener);
+  auto lines = ssc.receiverStream(receiver);
+  std::atomic<int64_t> words{0};
+  wordPairs(lines)
+      .reduceByKey(std::plus<int64_t>())
+      .foreachRDD([&](const ember::RDD<WordPair>& rdd) {
+        words += rdd.map([](const auto& kv) { return kv.second; }).fold(0, std::plus<int64_t>());
+      });
+
+  Result r;
+  auto t0 = Clock::now();
+  auto deadline =
+      t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  ssc.start();
+  r.rss_limit_hit = false;
+  while (Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (currentRssMb() > o.max_rss_mb) {
+      r.rss_limit_hit = true;
+      std::fprintf(stderr, "overload: RSS above %.0f MB after %.1f s: stopping\n", o.max_rss_mb,
+                   std::chrono::duration<double>(Clock::now() - t0).count());
+      break;
+    }
+  }
+  int64_t received = receiver->produced();
+  ssc.stop(false);
+  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  {
+    std::lock_guard lock(listener->mu);
+    r.records = listener->records;
+    r.batches = static_cast<int64_t>(listener->processing.size());
+    r.processing_ms = listener->processing;
+    for (double p : listener->processing) r.max_processing_ms = std::max(r.max_processing_ms, p);
+    r.max_scheduling_delay_ms = static_cast<double>(listener->max_scheduling);
+  }
+  r.words = words.load();
+  r.bytes = static_cast<int64_t>(static_cast<double>(r.records) * corpus.avg_line_bytes);
+  r.received_records = static_cast<double>(received);
+  r.pending_records = static_cast<double>(received - r.records);
+  if (o.verify) {
+    // Batches complete in order, each a run of the receiver's lines: the completed ones
+    // hold lines [0, records).
+    r.verified = r.words == corpus.wordsIn(0, r.records);
+    if (!*r.verified) {
+      std::cerr << "verify: overload: " << r.words << " words in " << r.records
+                << " lines, expected " << corpus.wordsIn(0, r.records) << "\n";
+    }
+  }
+  return r;
+}
+
 /// A plain single-threaded C++ loop: split and count the same lines in an
 /// absl::flat_hash_map, batch by batch, the yardstick for `wordcount`.
 Result baselineWordcount(const Options& o, const Corpus& corpus) {
@@ -900,6 +1011,13 @@ std::string toJsonLine(const Options& o, const Result& r, int threads) {
      << ",\"mean_processing_after_fill_ms\":" << num(r.mean_after_fill_ms, 2)
      << ",\"max_processing_after_fill_ms\":" << num(r.max_after_fill_ms, 2)
      << ",\"window_keys\":" << num(r.window_keys, 0);
+  if (o.workload == "overload") {
+    js << ",\"backpressure\":" << (o.backpressure ? "true" : "false")
+       << ",\"initial_rate\":" << o.initial_rate
+       << ",\"received_records\":" << num(r.received_records, 0)
+       << ",\"pending_records\":" << num(r.pending_records, 0)
+       << ",\"rss_limit_hit\":" << (r.rss_limit_hit.value_or(false) ? "true" : "false");
+  }
   if (o.workload == "ysb") js << ",\"format\":\"" << o.format << "\",\"join\":\"" << o.join << "\"";
   js << ",\"rate\":" << o.rate << ",\"sustainable\":"
      << (r.max_processing_ms <= static_cast<double>(o.batch_ms) ? "true" : "false")
@@ -923,8 +1041,8 @@ std::string toJsonLine(const Options& o, const Result& r, int threads) {
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   const std::string& w = o.workload;
-  bool text =
-      w == "wordcount" || w == "grep" || w == "baseline-wordcount" || w == "topk" || w == "window";
+  bool text = w == "wordcount" || w == "grep" || w == "baseline-wordcount" || w == "topk" ||
+              w == "window" || w == "overload";
   if (!text && w != "ysb" && w != "latency") usage();
   if (o.batch_ms <= 0) o.batch_ms = w == "window" || w == "latency" ? 100 : 1000;
   if (w == "window" && o.window_batches <= 0) o.window_batches = 100;
@@ -952,6 +1070,8 @@ int main(int argc, char** argv) {
       r = window(o, *corpus);
     else if (w == "ysb")
       r = ysbWorkload(o);
+    else if (w == "overload")
+      r = overload(o, *corpus);
     else
       r = latency(o);
     r.cpu_s = cpuSeconds() - cpu0;

@@ -176,6 +176,13 @@ class StreamingContext {
   uint64_t receivedRecords(const DStream<T>& stream) {
     return core_->receiverTracker().recordsStored(stream.node()->id());
   }
+  /// The rate, in records per second, the receiver of `stream` may store at now: backpressure's
+  /// newest estimate or `ember.streaming.receiver.maxRate`, whichever is lower; 0 when
+  /// unlimited.
+  template <class T>
+  int64_t receiverRate(const DStream<T>& stream) {
+    return core_->receiverTracker().currentRate(stream.node()->id());
+  }
 
  private:
   std::unique_ptr<detail::StreamingCore> core_;

@@ -5,26 +5,62 @@
 
 namespace ember::detail {
 
+namespace {
+double burstFor(int64_t rate) { return std::max(1.0, static_cast<double>(rate) / 10.0); }
+}  // namespace
+
 RateLimiter::RateLimiter(int64_t records_per_second)
-    : rate_(records_per_second),
-      burst_(std::max(1.0, static_cast<double>(records_per_second) / 10.0)),
-      last_(Clock::now()) {}
+    : rate_(records_per_second), burst_(burstFor(records_per_second)), last_(Clock::now()) {}
+
+void RateLimiter::refill(Clock::time_point now) {
+  double elapsed = std::chrono::duration<double>(now - last_).count();
+  int64_t rate = rate_.load();
+  if (rate > 0) {
+    earned_ = std::min(taken_ + burst_, earned_ + elapsed * static_cast<double>(rate));
+  }
+  last_ = now;
+}
 
 void RateLimiter::acquire(size_t n) {
-  if (rate_ <= 0 || n == 0) return;
+  // Unlimited receivers storing record by record must not take a lock per record.
+  if (n == 0 || rate_.load(std::memory_order_relaxed) <= 0) return;
   std::unique_lock lock(mu_);
-  if (closed_) return;
+  if (closed_ || rate_ <= 0) return;
   auto now = Clock::now();
-  double elapsed = std::chrono::duration<double>(now - last_).count();
-  tokens_ = std::min(burst_, tokens_ + elapsed * static_cast<double>(rate_));
-  last_ = now;
-  // Take the tokens now (possibly going negative) and sleep off the debt: callers queue
-  // fairly and a large batch waits as long as its size requires.
-  tokens_ -= static_cast<double>(n);
-  if (tokens_ >= 0) return;
-  auto wake = now + std::chrono::duration_cast<Clock::duration>(
-                        std::chrono::duration<double>(-tokens_ / static_cast<double>(rate_)));
-  cv_.wait_until(lock, wake, [&] { return closed_; });
+  refill(now);
+  // As Guava's RateLimiter (Spark's): wait until the debt of earlier callers is paid, then
+  // take the tokens, possibly into debt that the next caller waits off. Callers queue
+  // fairly and a chunk larger than a second's worth still flows at once, rather than
+  // stalling its receiver (and the batches backpressure learns from) for n / rate seconds.
+  const double mine = taken_;
+  taken_ += static_cast<double>(n);
+  for (;;) {
+    int64_t rate = rate_.load();
+    if (closed_ || rate <= 0) return;
+    refill(now);
+    if (earned_ >= mine) return;
+    uint64_t generation = generation_;
+    auto wake = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                          (mine - earned_) / static_cast<double>(rate)));
+    cv_.wait_until(lock, wake, [&] { return closed_ || generation_ != generation; });
+    now = Clock::now();
+  }
+}
+
+void RateLimiter::setRate(int64_t records_per_second) {
+  std::lock_guard lock(mu_);
+  if (records_per_second == rate_.load()) return;
+  refill(Clock::now());  // what was earned so far counts at the old rate
+  rate_ = records_per_second;
+  burst_ = burstFor(records_per_second);
+  if (records_per_second <= 0) earned_ = taken_;  // unlimited: no debt is left to repay
+  ++generation_;
+  cv_.notify_all();  // waiters recompute their wake-up at the new rate
+}
+
+int64_t RateLimiter::rate() const {
+  std::lock_guard lock(mu_);
+  return rate_.load();
 }
 
 void RateLimiter::close() {

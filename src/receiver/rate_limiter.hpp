@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -7,24 +8,35 @@
 
 namespace ember::detail {
 
-/// Token bucket for `ember.streaming.receiver.maxRate`: at most `rate` records per second,
-/// with bursts of up to a tenth of a second's worth. Thread-safe.
+/// Token bucket for `ember.streaming.receiver.maxRate` and backpressure: at most `rate`
+/// records per second, with bursts of up to a tenth of a second's worth. Thread-safe.
 class RateLimiter {
  public:
   explicit RateLimiter(int64_t records_per_second);
-  /// Blocks until `n` records may pass, or `close()` is called. Unlimited when the rate is <= 0.
+  /// Blocks until the records earlier callers took are paid for at the rate, then takes `n`
+  /// (the next caller pays for them), or until `close()`. Unlimited when the rate is <= 0.
   void acquire(size_t n);
+  /// Changes the rate from now on (backpressure); <= 0 means unlimited. Waits under way
+  /// are recomputed at the new rate.
+  void setRate(int64_t records_per_second);
+  int64_t rate() const;
   /// Wakes every waiting `acquire` and makes later ones return at once (the receiver stops).
   void close();
 
  private:
   using Clock = std::chrono::steady_clock;
-  int64_t rate_;
+  void refill(Clock::time_point now);  // adds the tokens earned since last_
+  std::atomic<int64_t> rate_;          // read without the lock on the unlimited fast path
   double burst_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool closed_ = false;
-  double tokens_ = 0;
+  uint64_t generation_ = 0;  // bumped by setRate, to wake waiters
+  // Tokens as two running totals, so a waiter knows its place: it may pass once `earned_`
+  // reaches the `taken_` it found, whatever the rate did meanwhile. The bucket holds
+  // `earned_ - taken_`, at most `burst_`.
+  double taken_ = 0;
+  double earned_ = 0;
   Clock::time_point last_;
 };
 

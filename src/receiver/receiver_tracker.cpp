@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <ember/conf.hpp>
 #include <ember/internal/receiver_tracker.hpp>
 #include <ember/internal/streaming_core.hpp>
@@ -89,10 +90,22 @@ void ReceiverTracker::start(const std::optional<std::string>& wal_directory) {
     }
   }
   const Conf& conf = core_.conf();
-  int64_t max_rate = conf.getLong("ember.streaming.receiver.maxRate");
+  max_rate_ = conf.getLong("ember.streaming.receiver.maxRate");
+  int64_t start_rate = max_rate_;
+  if (conf.getBool("ember.streaming.backpressure.enabled")) {
+    if (conf.getOption("ember.streaming.backpressure.initialRate")) {
+      start_rate = cappedRate(conf.getLong("ember.streaming.backpressure.initialRate"));
+    } else if (max_rate_ <= 0) {
+      // Slow start: Spark runs unlimited until the second batch completes, so a flood fills
+      // memory before the first estimate. The estimate from small first batches climbs to
+      // the job's speed in a few batches instead.
+      start_rate = static_cast<int64_t>(
+          std::ceil(conf.getDouble("ember.streaming.backpressure.pid.minRate")));
+    }
+  }
   Duration restart_delay = conf.getDuration("ember.streaming.receiverRestartDelay");
   for (auto& e : entries_) {
-    e->limiter = std::make_unique<RateLimiter>(max_rate);
+    e->limiter = std::make_unique<RateLimiter>(start_rate);
     e->generator = e->make(*this, e->limiter.get());
     e->supervisor = std::make_unique<ReceiverSupervisor>(e->receiver, e->stream_id, restart_delay);
     // Listener events: a ReceiverInfo that remembers the last error.
@@ -244,6 +257,25 @@ bool ReceiverTracker::hasUnallocatedBlocks() const {
 void ReceiverTracker::cleanupOldBatches(Time before) {
   std::lock_guard lock(mu_);
   allocated_.erase(allocated_.begin(), allocated_.lower_bound(before));
+}
+
+int64_t ReceiverTracker::cappedRate(int64_t rate) const {
+  return max_rate_ > 0 && (rate <= 0 || rate > max_rate_) ? max_rate_ : rate;
+}
+
+void ReceiverTracker::updateRate(int stream_id, int64_t records_per_second) {
+  if (records_per_second <= 0) return;  // as Spark: only positive rates are taken
+  for (const auto& e : entries_) {
+    if (e->stream_id == stream_id && e->limiter)
+      e->limiter->setRate(cappedRate(records_per_second));
+  }
+}
+
+int64_t ReceiverTracker::currentRate(int stream_id) const {
+  for (const auto& e : entries_) {
+    if (e->stream_id == stream_id && e->limiter) return std::max<int64_t>(0, e->limiter->rate());
+  }
+  return 0;
 }
 
 uint64_t ReceiverTracker::recordsStored(int stream_id) const {

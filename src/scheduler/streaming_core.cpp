@@ -23,6 +23,7 @@
 #include "core/exception_text.hpp"
 #include "scheduler/console_progress.hpp"
 #include "scheduler/listener_bus.hpp"
+#include "scheduler/rate_controller.hpp"
 #include "scheduler/shutdown_hook.hpp"
 #include "ui/web_ui.hpp"
 
@@ -54,6 +55,11 @@ struct StreamingCore::Impl {
   mutable std::mutex mu;
   std::condition_variable cv;  // state changes, batch completion, job queue
   ContextState state = ContextState::kInitialized;
+  // start() is under way on `starter` (after the state became active): stop() from any
+  // other thread (a signal, the web UI, a job) waits for it, or threads started after the
+  // stop would outlive the context.
+  bool starting = false;
+  std::thread::id starter;
   bool stopping = false;
   bool generator_stop = false;
   bool workers_stop = false;
@@ -88,8 +94,9 @@ struct StreamingCore::Impl {
   std::map<Time, CheckpointWriter::Task> checkpoints_waiting;  // for earlier batches to end
   std::optional<Time> last_completed;
   std::optional<Time> failed_batch;  // the first batch that failed: never checkpointed
-  std::unique_ptr<ui::WebUi> web_ui;  // while active with ember.ui.enabled
-  std::optional<int> ui_port;         // guarded by mu
+  std::unique_ptr<RateController> rate_controller;  // with ember.streaming.backpressure.enabled
+  std::unique_ptr<ui::WebUi> web_ui;                // while active with ember.ui.enabled
+  std::optional<int> ui_port;                       // guarded by mu
 };
 
 namespace {
@@ -489,7 +496,13 @@ void StreamingCore::start() {
   }
   try {
     setUpCheckpoints(reachableNodes());
+    std::unique_ptr<RateController> rate_controller;
+    if (conf_.getBool("ember.streaming.backpressure.enabled")) {
+      rate_controller =
+          std::make_unique<RateController>(conf_, batch_duration_.milliseconds(), impl_->inputs);
+    }
     std::lock_guard lock(impl_->mu);
+    impl_->rate_controller = std::move(rate_controller);
     impl_->zero_time = zero;
     impl_->next_batch = first;
     for (auto& out : impl_->outputs) {
@@ -518,7 +531,17 @@ void StreamingCore::start() {
   {
     std::lock_guard lock(impl_->mu);
     impl_->state = ContextState::kActive;
+    impl_->starting = true;
+    impl_->starter = std::this_thread::get_id();
   }
+  struct StartingDone {
+    Impl& impl;
+    ~StartingDone() {
+      std::lock_guard lock(impl.mu);
+      impl.starting = false;
+      impl.cv.notify_all();
+    }
+  } starting_done{*impl_};
   installShutdownHook(this);
   try {
     startWebUi();
@@ -581,6 +604,7 @@ void StreamingCore::start() {
         }
         std::exception_ptr batch_error;
         bool completed = false;
+        std::optional<BatchInfo> completed_info;  // for backpressure
         {
           std::lock_guard lock(impl_->mu);
           --impl_->running_jobs;
@@ -599,6 +623,7 @@ void StreamingCore::start() {
             if (--it->second.remaining == 0) {
               info.processingEndTime = now;
               postEvent([info](StreamingListener& l) { l.onBatchCompleted(info); });
+              if (impl_->rate_controller) completed_info = info;
               batch_error = it->second.error;
               impl_->job_sets.erase(it);
               impl_->input_records.erase(job.time);
@@ -606,6 +631,7 @@ void StreamingCore::start() {
             }
           }
         }
+        if (completed_info) impl_->rate_controller->batchCompleted(*completed_info);
         if (completed) {
           if (batch_error) {
             std::lock_guard lock(impl_->mu);
@@ -736,6 +762,8 @@ void StreamingCore::start() {
 void StreamingCore::stop(bool graceful) {
   {
     std::unique_lock lock(impl_->mu);
+    impl_->cv.wait(
+        lock, [&] { return !impl_->starting || impl_->starter == std::this_thread::get_id(); });
     if (impl_->state == ContextState::kInitialized) {
       impl_->state = ContextState::kStopped;
       impl_->cv.notify_all();

@@ -91,6 +91,34 @@ TEST(Regression, ConcurrentStopsAllWaitAndDestructionIsSafe) {
   }
 }
 
+/// Signals once its onStart runs, then takes its time, as a receiver connecting would.
+class SlowStartingReceiver : public Receiver<int> {
+ public:
+  void onStart() override {
+    started = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  void onStop() override {}
+  std::atomic<bool> started{false};
+};
+
+TEST(Regression, AStopDuringStartWaitsForStartAndLeavesNoThreadRunning) {
+  // A SIGTERM right after the web UI's URL line came while start() was still starting
+  // receivers; the stop ran, then start() went on to launch the job threads, and the
+  // process ended in std::terminate.
+  auto receiver = std::make_shared<SlowStartingReceiver>();
+  auto ssc = std::make_unique<StreamingContext>(testing::testConf(), Seconds(1));
+  ssc->receiverStream(receiver).print();
+  std::thread stopper([&] {
+    testing::waitUntil([&] { return receiver->started.load(); });
+    ssc->stop();
+  });
+  ssc->start();
+  stopper.join();
+  EXPECT_EQ(ssc->getState(), StreamingContextState::kStopped);
+  ssc.reset();  // would terminate with the job threads still running
+}
+
 TEST(Regression, FailedStartLeavesNoActiveContextBehind) {
   {
     StreamingContext ssc(testing::testConf(), Seconds(1));

@@ -74,6 +74,10 @@ class ReceiverInputNode final : public DStreamNode<T>, public InputNode {
         });
   }
   DStreamNodeBase& node() override { return *this; }
+  bool rateControlled() const override { return true; }
+  void publishRate(int64_t records_per_second) override {
+    this->core().receiverTracker().updateRate(this->id(), records_per_second);
+  }
 
   /// With the write-ahead log, checkpoints record which logged blocks their batches hold.
   bool checkpointed() const override { return writesAhead(); }

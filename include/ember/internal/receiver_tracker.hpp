@@ -79,13 +79,20 @@ class ReceiverTracker final : public BlockSink {
   void cleanupOldBatches(Time before);
   /// Records stored by the receiver of `stream_id` so far (tests wait on this).
   uint64_t recordsStored(int stream_id) const;
+  /// Backpressure's rate for the receiver of `stream_id`, capped by
+  /// `ember.streaming.receiver.maxRate` (Spark's BlockGenerator.updateRate).
+  void updateRate(int stream_id, int64_t records_per_second);
+  /// The rate the receiver of `stream_id` stores at (records per second; 0 for unlimited).
+  int64_t currentRate(int stream_id) const;
 
  private:
   struct Entry;
   void timerLoop();
+  int64_t cappedRate(int64_t rate) const;  // `rate` within maxRate
 
   StreamingCore& core_;
   Duration block_interval_;
+  int64_t max_rate_ = 0;  // ember.streaming.receiver.maxRate (<= 0: none)
   mutable std::mutex mu_;
   std::condition_variable timer_cv_;
   bool timer_stop_ = false;

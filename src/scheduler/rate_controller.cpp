@@ -1,0 +1,108 @@
+#include "scheduler/rate_controller.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <ember/conf.hpp>
+#include <ember/error.hpp>
+#include <ember/internal/dstream_node.hpp>
+#include <ember/internal/streaming_core.hpp>
+#include <ember/listener.hpp>
+#include <ember/logging.hpp>
+#include <string>
+
+namespace ember::detail {
+
+PidRateEstimator::PidRateEstimator(int64_t batch_interval_ms, Gains gains)
+    : batch_interval_ms_(batch_interval_ms), gains_(gains) {
+  auto check = [](bool ok, const char* key, double value, const char* want) {
+    if (!ok) {
+      throw ConfError("ember.streaming.backpressure.pid." + std::string(key) + " is " +
+                      std::to_string(value) + "; it must be " + want);
+    }
+  };
+  if (batch_interval_ms <= 0) throw UsageError("backpressure needs a batch interval above 0");
+  check(gains.proportional >= 0, "proportional", gains.proportional, ">= 0");
+  check(gains.integral >= 0, "integral", gains.integral, ">= 0");
+  check(gains.derivative >= 0, "derived", gains.derivative, ">= 0");
+  check(gains.min_rate > 0, "minRate", gains.min_rate, "> 0");
+}
+
+PidRateEstimator::Gains PidRateEstimator::gainsFrom(const Conf& conf) {
+  Gains g;
+  g.proportional = conf.getDouble("ember.streaming.backpressure.pid.proportional");
+  g.integral = conf.getDouble("ember.streaming.backpressure.pid.integral");
+  g.derivative = conf.getDouble("ember.streaming.backpressure.pid.derived");
+  g.min_rate = conf.getDouble("ember.streaming.backpressure.pid.minRate");
+  return g;
+}
+
+std::optional<double> PidRateEstimator::compute(int64_t time_ms, int64_t records,
+                                                int64_t processing_ms, int64_t scheduling_ms) {
+  if (time_ms <= latest_time_ || records <= 0 || processing_ms < 0) return std::nullopt;
+  // Spark skips batches processed in 0 ms; Ember's small batches often are, and slow start
+  // would never end. Under a millisecond counts as one: an underestimate, so safe.
+  processing_ms = std::max<int64_t>(processing_ms, 1);
+  double since_update_s = static_cast<double>(time_ms - latest_time_) / 1000.0;
+  double processing_rate =
+      static_cast<double>(records) / static_cast<double>(processing_ms) * 1000.0;
+  // Positive when the last rate was above what the job processes.
+  double error = latest_rate_ - processing_rate;
+  // The backlog, as records per second to work off within one batch interval.
+  double historical_error = static_cast<double>(scheduling_ms) * processing_rate /
+                            static_cast<double>(batch_interval_ms_);
+  latest_time_ = time_ms;
+  if (first_run_) {
+    // Spark publishes nothing after the first batch, which ran at an arbitrary rate. Ember
+    // publishes its processing rate less the backlog term: a receiver that slow-started,
+    // or waits off a large chunk, would otherwise see empty batches and no estimate.
+    first_run_ = false;
+    latest_rate_ = std::max(processing_rate - gains_.integral * historical_error, gains_.min_rate);
+    latest_error_ = 0;
+    return latest_rate_;
+  }
+  double d_error = (error - latest_error_) / since_update_s;
+  double new_rate = std::max(latest_rate_ - gains_.proportional * error -
+                                 gains_.integral * historical_error - gains_.derivative * d_error,
+                             gains_.min_rate);
+  latest_rate_ = new_rate;
+  latest_error_ = error;
+  return new_rate;
+}
+
+RateController::RateController(const Conf& conf, int64_t batch_interval_ms,
+                               const std::vector<std::shared_ptr<InputNode>>& inputs) {
+  auto gains = PidRateEstimator::gainsFrom(conf);
+  for (const auto& input : inputs) {
+    if (!input->rateControlled()) continue;
+    streams_.emplace(input->node().id(),
+                     Stream{input, PidRateEstimator(batch_interval_ms, gains), std::nullopt});
+  }
+}
+
+void RateController::batchCompleted(const BatchInfo& info) {
+  auto scheduling = info.schedulingDelay();
+  auto processing = info.processingDelay();
+  if (!scheduling || !processing || !info.processingEndTime) return;
+  std::lock_guard lock(mu_);
+  for (auto& [id, stream] : streams_) {
+    auto in = info.streamIdToInputInfo.find(id);
+    if (in == info.streamIdToInputInfo.end()) continue;
+    auto rate = stream.estimator.compute(*info.processingEndTime, in->second.numRecords,
+                                         *processing, *scheduling);
+    if (!rate) continue;
+    auto r = static_cast<int64_t>(std::llround(*rate));
+    stream.published = r;
+    logDebug("RateController", "Stream " + std::to_string(id) + ": backpressure rate " +
+                                   std::to_string(r) + " records/s");
+    stream.input->publishRate(r);
+  }
+}
+
+std::optional<int64_t> RateController::publishedRate(int stream_id) const {
+  std::lock_guard lock(mu_);
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) return std::nullopt;
+  return it->second.published;
+}
+
+}  // namespace ember::detail
