@@ -74,6 +74,22 @@ std::vector<ConfKey> makeKeys() {
        .accepted = "an integer number of records per second (0 or less means unlimited)",
        .doc = "Maximum number of records per second each receiver stores. 0 or a negative "
               "value means unlimited, as in Spark."},
+      {.key = "ember.streaming.kafka.maxRatePerPartition",
+       .spark_alias = "spark.streaming.kafka.maxRatePerPartition",
+       .default_value = "0",
+       .type = ConfType::kInt,
+       .accepted = "an integer number of records per second (0 or less means unlimited)",
+       .doc = "Maximum number of records per second the Kafka direct stream reads from each "
+              "Kafka partition: a batch takes at most batch seconds x this many records per "
+              "partition. 0 means unlimited, as in Spark."},
+      {.key = "ember.streaming.kafka.minRatePerPartition",
+       .spark_alias = "spark.streaming.kafka.minRatePerPartition",
+       .default_value = "1",
+       .type = ConfType::kInt,
+       .accepted = "an integer number of records per second >= 1",
+       .doc = "Least number of records per second the Kafka direct stream reads from each "
+              "partition that has data, however low backpressure sets the rate.",
+       .min_value = 1},
       {.key = "ember.streaming.stopGracefullyOnShutdown",
        .spark_alias = "spark.streaming.stopGracefullyOnShutdown",
        .default_value = "false",

@@ -147,6 +147,8 @@ TEST(ConfRegistry, RegistersExactlyTheDocumentedKeys) {
       "ember.log.level",
       "ember.streaming.blockInterval",
       "ember.streaming.receiver.maxRate",
+      "ember.streaming.kafka.maxRatePerPartition",
+      "ember.streaming.kafka.minRatePerPartition",
       "ember.streaming.stopGracefullyOnShutdown",
       "ember.streaming.gracefulStopTimeout",
       "ember.streaming.concurrentJobs",
