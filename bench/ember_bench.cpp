@@ -5,6 +5,7 @@
 //   build/bench/ember-bench topk | window --window-batches 300 | ysb --format json
 //   build/bench/ember-bench latency --batch-ms 10 --rate 200000 --seconds 10
 //   build/bench/ember-bench baseline-wordcount --seconds 10
+//   build/bench/ember-bench kafka --threads 2 --batches 5   (librdkafka's mock cluster)
 //
 // Except `latency`, batches are driven by the manual clock as fast as they complete, each
 // holding `rate * batch-ms` records, so the figure is the engine's capacity; a batch whose
@@ -26,6 +27,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ember/ember.hpp>
+#include <ember/kafka.hpp>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -36,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "kafka/mock_cluster.hpp"
 #include "ysb.hpp"
 
 namespace {
@@ -80,7 +83,7 @@ struct Result {
 
 [[noreturn]] void usage() {
   std::cerr
-      << "Usage: ember-bench <wordcount|baseline-wordcount|grep|topk|window|ysb|latency>\n"
+      << "Usage: ember-bench <wordcount|baseline-wordcount|grep|topk|window|ysb|latency|kafka>\n"
          "         [--threads N] [--batch-ms MS] [--seconds S | --batches N] [--rate R]\n"
          "         [--input FILE] [--corpus-mb MB] [--window-batches N]\n"
          "         [--format binary|json] [--join broadcast|rdd] [--verify] [--rss-every-s S]\n"
@@ -868,6 +871,79 @@ Result baselineWordcount(const Options& o, const Corpus& corpus) {
   return r;
 }
 
+// ---- kafka: word count through the direct stream --------------------------------------------
+
+/// Word count of the corpus read back from Kafka through the direct stream. The broker is
+/// librdkafka's in-process mock cluster, so the figure includes the broker's own work on
+/// the same cores. Preloads `rate x batch seconds x batches` lines (line i to partition
+/// i mod P, P = max(threads, 4)) with a batching producer, then times only the batches:
+/// `maxRatePerPartition` makes each batch take `rate x batch seconds` records.
+Result kafkaWordcount(const Options& o, const Corpus& corpus) {
+  int64_t rate = o.rate > 0 ? o.rate : 300000;
+  int64_t batches = o.batches > 0 ? o.batches : 5;
+  int partitions = std::max(o.threads, 4);
+  auto per_batch = static_cast<int64_t>(static_cast<double>(rate) * o.batch_ms / 1000.0);
+  int64_t total = per_batch * batches;
+  ember::kafka::detail::MockCluster cluster(1);
+  cluster.createTopic("lines", partitions);
+  {
+    ember::kafka::detail::Producer producer(cluster.bootstraps(),
+                                            {{"linger.ms", "20"},
+                                             {"batch.num.messages", "10000"},
+                                             {"queue.buffering.max.messages", "1000000"},
+                                             {"queue.buffering.max.kbytes", "1048576"}});
+    for (int64_t i = 0; i < total; ++i) {
+      std::string_view line = o.fault && i == 1 ? std::string_view("kala fault") : corpus.line(i);
+      producer.send("lines", static_cast<int32_t>(i % partitions), {}, line);
+    }
+    producer.flush(600000);
+  }
+  ember::Conf conf = benchConf(o, true);
+  // Per partition, so that each batch holds `per_batch` records in all (rounded up).
+  conf.set("ember.streaming.kafka.maxRatePerPartition",
+           std::to_string((rate + partitions - 1) / partitions));
+  ember::StreamingContext ssc(conf, ember::Milliseconds(o.batch_ms));
+  auto records = ember::kafka::createDirectStream(
+      ssc, {"lines"},
+      {{"bootstrap.servers", cluster.bootstraps()}, {"auto.offset.reset", "earliest"}});
+  Result r;
+  WordCounts engine_totals;
+  std::atomic<int64_t> consumed{0};
+  auto counts = records
+                    .flatMap([](const ember::kafka::ConsumerRecord& rec) {
+                      return ember::split(rec.value, ' ');
+                    })
+                    .map([](std::string_view w) { return WordPair(w, 1); })
+                    .reduceByKey(std::plus<int64_t>());
+  records.foreachRDD([&](const ember::RDD<ember::kafka::ConsumerRecord>& rdd) {
+    for (const auto& range : ember::kafka::offsetRanges(rdd)) consumed += range.count();
+  });
+  counts.foreachRDD([&](const ember::RDD<WordPair>& rdd) {
+    if (o.verify) {
+      for (const auto& [w, n] : rdd.collect()) {
+        engine_totals[std::string(w)] += n;
+        r.words += n;
+      }
+    } else {
+      r.words += rdd.map([](const auto& kv) { return kv.second; }).fold(0, std::plus<int64_t>());
+    }
+  });
+  ssc.start();
+  Options driven = o;
+  driven.batches = batches;
+  drive(ssc, driven, r);
+  ssc.stop();
+  r.records = consumed.load();
+  r.bytes = static_cast<int64_t>(static_cast<double>(r.records) * corpus.avg_line_bytes);
+  bool ok = r.records == total && r.words == corpus.wordsIn(0, total);
+  if (!ok)
+    std::cerr << "verify: kafka: " << r.records << " records and " << r.words << " words, expected "
+              << total << " and " << corpus.wordsIn(0, total) << "\n";
+  if (o.verify) ok = sameCounts("kafka", engine_totals, countWords(corpus, 0, total)) && ok;
+  if (o.verify || !ok) r.verified = ok;
+  return r;
+}
+
 // ---- output --------------------------------------------------------------------------------
 
 std::string num(std::optional<double> v, int decimals = 1) {
@@ -923,8 +999,8 @@ std::string toJsonLine(const Options& o, const Result& r, int threads) {
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   const std::string& w = o.workload;
-  bool text =
-      w == "wordcount" || w == "grep" || w == "baseline-wordcount" || w == "topk" || w == "window";
+  bool text = w == "wordcount" || w == "grep" || w == "baseline-wordcount" || w == "topk" ||
+              w == "window" || w == "kafka";
   if (!text && w != "ysb" && w != "latency") usage();
   if (o.batch_ms <= 0) o.batch_ms = w == "window" || w == "latency" ? 100 : 1000;
   if (w == "window" && o.window_batches <= 0) o.window_batches = 100;
@@ -952,6 +1028,8 @@ int main(int argc, char** argv) {
       r = window(o, *corpus);
     else if (w == "ysb")
       r = ysbWorkload(o);
+    else if (w == "kafka")
+      r = kafkaWordcount(o, *corpus);
     else
       r = latency(o);
     r.cpu_s = cpuSeconds() - cpu0;

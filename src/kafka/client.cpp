@@ -106,6 +106,9 @@ ClientSettings::ClientSettings(KafkaParams params) : params_(std::move(params)) 
   task_params_["enable.partition.eof"] = "true";
   task_params_["enable.auto.offset.store"] = "false";
   task_params_["group.id"] = "ember-executor-" + (group_id_.empty() ? "direct" : group_id_);
+  // A fetch waiting at the end of the log would hold up the next range's first fetch on
+  // that broker for this long; tasks know their ranges exist, so do not wait long.
+  task_params_.try_emplace("fetch.wait.max.ms", "10");
   buildConf(task_params_);
 }
 
