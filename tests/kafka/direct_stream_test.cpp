@@ -405,6 +405,49 @@ TEST(KafkaDirectStream, AMissingRangeInATaskIsAClearError) {
   }
 }
 
+/// The mock cluster keeps about 5 MB per partition: writing more deletes the oldest records,
+/// as retention does.
+int64_t produceUntilRetentionDeletes(const MockCluster& cluster, const std::string& topic) {
+  Producer producer(cluster.bootstraps(), {{"linger.ms", "5"}});
+  std::string value(1000, 'x');
+  for (int i = 0; i < 8000; ++i) producer.send(topic, 0, {}, value);
+  producer.flush();
+  kafka::detail::ClientSettings settings({{"bootstrap.servers", cluster.bootstraps()}});
+  auto consumer = settings.driverConsumer();
+  return kafka::detail::watermarks(consumer.get(), settings, {topic, 0}).low;
+}
+
+TEST(KafkaDirectStream, RecordsDeletedByRetentionAreAClearError) {
+  MockCluster cluster;
+  cluster.createTopic("retained", 1);
+  int64_t low = produceUntilRetentionDeletes(cluster, "retained");
+  ASSERT_GT(low, 0) << "the mock cluster deleted nothing";
+
+  // At generation: a start offset the partition no longer holds.
+  StreamingContext ssc(testConf(), Seconds(1));
+  KafkaCollector out(
+      kafka::createDirectStream(ssc, {"retained"}, paramsFor(cluster), {{{"retained", 0}, 0}}));
+  std::string error = firstBatchError(ssc);
+  EXPECT_NE(error.find("topic 'retained' partition 0: offset 0 is out of range"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("deleted by retention"), std::string::npos) << error;
+  EXPECT_NE(error.find("[" + std::to_string(low) + ", 8000)"), std::string::npos) << error;
+
+  // In a task: a range cut before the records were deleted.
+  kafka::detail::ClientSettings settings(
+      {{"bootstrap.servers", cluster.bootstraps()}, {"socket.timeout.ms", "5000"}});
+  auto consumer = settings.taskConsumer();
+  try {
+    kafka::detail::readRange(consumer.get(), settings, {"retained", 0, 0, 10},
+                             [](ConsumerRecord&&) {});
+    FAIL() << "expected an error";
+  } catch (const kafka::KafkaError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("topic 'retained' partition 0 offsets [0, 10)"), std::string::npos) << m;
+    EXPECT_NE(m.find("out of range"), std::string::npos) << m;
+  }
+}
+
 TEST(KafkaDirectStream, AMissingTopicIsNamed) {
   MockCluster cluster;
   StreamingContext ssc(testConf(), Seconds(1));
