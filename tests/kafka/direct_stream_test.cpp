@@ -223,6 +223,21 @@ TEST(KafkaDirectStream, PublishedRateIsSplitOverPartitionsByLag) {
   EXPECT_EQ(batches[0].records.size() + batches[1].records.size(), 40u);
 }
 
+TEST(KafkaDirectStream, BackpressuresInitialRateLimitsTheFirstBatch) {
+  MockCluster cluster;
+  cluster.createTopic("initial", 2);
+  produce(cluster.bootstraps(), "initial", 0, 0, 30);
+  produce(cluster.bootstraps(), "initial", 1, 0, 10);
+  Conf conf = testConf();
+  conf.set("ember.streaming.backpressure.enabled", "true");
+  conf.set("ember.streaming.backpressure.initialRate", "4");
+  // Lags 30 and 10: 3 and 1 records in the first batch (Spark's SPARK-18580).
+  auto batches = runStream({"initial"}, paramsFor(cluster), 1, conf);
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(rangesOf(batches[0].ranges),
+            (std::vector<OffsetRange>{{"initial", 0, 0, 3}, {"initial", 1, 0, 1}}));
+}
+
 TEST(KafkaDirectStream, StartsAtTheEndByDefaultAndAtExplicitOffsetsWhenGiven) {
   MockCluster cluster;
   cluster.createTopic("events", 2);
