@@ -188,20 +188,11 @@ std::optional<std::map<TopicPartition, int64_t>> DirectKafkaNode::maxMessages(
 
 std::vector<OffsetRange> DirectKafkaNode::nextRanges(rd_kafka_t* rk) {
   auto partitions = partitionsOf(rk, *settings_, topics_);
-  bool first;
-  {
-    std::lock_guard lock(mu_);
-    first = next_.empty();
-  }
-  startOffsets(rk, partitions, first);
-  std::map<TopicPartition, int64_t> from, lag, high;
-  {
-    std::lock_guard lock(mu_);
-    from = next_;
-  }
+  startOffsets(rk, partitions, /*first=*/next_.empty());
+  std::map<TopicPartition, int64_t> lag, high;
   for (const auto& tp : partitions) {
     Watermarks w = watermarks(rk, *settings_, tp);
-    int64_t at = from.at(tp);
+    int64_t at = next_.at(tp);
     if (at < w.low || at > w.high) {
       throw KafkaError(
           "Kafka " + describe(tp.topic, tp.partition) + ": offset " + std::to_string(at) +
@@ -216,9 +207,9 @@ std::vector<OffsetRange> DirectKafkaNode::nextRanges(rd_kafka_t* rk) {
   auto limits = maxMessages(lag);
   std::vector<OffsetRange> ranges;
   for (const auto& tp : partitions) {
-    int64_t until = high[tp];
-    if (limits) until = std::min(until, from[tp] + limits->at(tp));
-    ranges.push_back({tp.topic, tp.partition, from[tp], until});
+    int64_t from = next_.at(tp), until = high[tp];
+    if (limits) until = std::min(until, from + limits->at(tp));
+    ranges.push_back({tp.topic, tp.partition, from, until});
   }
   return ranges;
 }
@@ -232,15 +223,15 @@ RddPtr<ConsumerRecord> DirectKafkaNode::makeRdd(Time t, std::vector<OffsetRange>
 }
 
 std::optional<RddPtr<ConsumerRecord>> DirectKafkaNode::compute(Time t) {
-  std::unique_lock lock(mu_);
   if (restored_ && t <= *restored_) {
     // A batch from before the restart that a window asks for: the same ranges again.
     std::vector<OffsetRange> ranges;
-    if (auto it = batches_.find(t); it != batches_.end()) ranges = it->second;
-    lock.unlock();
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = batches_.find(t); it != batches_.end()) ranges = it->second;
+    }
     return makeRdd(t, std::move(ranges));
   }
-  lock.unlock();
   std::vector<OffsetRange> ranges;
   {
     std::lock_guard driver_lock(driver_mu_);
@@ -249,13 +240,14 @@ std::optional<RddPtr<ConsumerRecord>> DirectKafkaNode::compute(Time t) {
     rd_kafka_poll(driver_.get(), 0);  // serves the results of earlier commits
     ranges = nextRanges(driver_.get());
   }
-  lock.lock();
   for (const auto& r : ranges) next_[{r.topic, r.partition}] = r.untilOffset;
-  batches_[t] = ranges;
-  // Keep what windows and a checkpoint running behind generation may still ask for.
-  Duration keep = std::max(rememberDuration(), slideDuration() * 100);
-  batches_.erase(batches_.begin(), batches_.lower_bound(t - keep));
-  lock.unlock();
+  {
+    std::lock_guard lock(mu_);
+    batches_[t] = ranges;
+    // Keep what windows and a checkpoint running behind generation may still ask for.
+    Duration keep = std::max(rememberDuration(), slideDuration() * 100);
+    batches_.erase(batches_.begin(), batches_.lower_bound(t - keep));
+  }
   return makeRdd(t, std::move(ranges));
 }
 
@@ -276,7 +268,7 @@ void DirectKafkaNode::restoreCheckpoint(Time t, ByteReader& in,
   auto batches = Codec<std::vector<std::pair<Time, std::vector<OffsetRange>>>>::decode(in);
   std::lock_guard lock(mu_);
   batches_.clear();
-  next_.clear();
+  next_.clear();  // before start: compute() does not run yet
   for (auto& [time, ranges] : batches) {
     // The newest batch's until-offsets are where the recovered stream goes on.
     for (const auto& r : ranges) next_[{r.topic, r.partition}] = r.untilOffset;

@@ -104,10 +104,11 @@ class DirectKafkaNode final : public ember::detail::DStreamNode<ConsumerRecord>,
 
   std::mutex driver_mu_;  // the generator and stop() use the driver consumer
   Handle driver_;
-  std::mutex mu_;  // the generator changes the offsets below; checkpoints read them
-  std::map<TopicPartition, int64_t> next_;            // where the next batch starts
-  std::map<Time, std::vector<OffsetRange>> batches_;  // ranges of recent batches
+  // Used by compute() only (one batch at a time) and by restoreCheckpoint() before start.
+  std::map<TopicPartition, int64_t> next_;  // where the next batch starts
   std::optional<Time> restored_;
+  std::mutex mu_;  // the generator changes these; checkpoints and commitAsync callers too
+  std::map<Time, std::vector<OffsetRange>> batches_;  // ranges of recent batches
   std::vector<OffsetRange> to_commit_;
 };
 
