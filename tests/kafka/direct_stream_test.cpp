@@ -365,6 +365,33 @@ TEST(KafkaDirectStream, RecoveryFromACheckpointLosesAndRepeatsNothing) {
   EXPECT_EQ(seen, produced);
 }
 
+TEST(KafkaDirectStream, ACheckpointOfOtherTopicsIsRefused) {
+  MockCluster cluster;
+  cluster.createTopic("first", 1);
+  cluster.createTopic("second", 1);
+  testing::TempDir dir;
+  auto start = [&](const std::string& topic) {
+    return StreamingContext::getOrCreate(dir.str(), [&] {
+      auto ssc = std::make_unique<StreamingContext>(testConf(), Seconds(1));
+      kafka::createDirectStream(*ssc, {topic}, paramsFor(cluster)).foreachRDD([](const auto&) {});
+      return ssc;
+    });
+  };
+  {
+    auto ssc = start("first");
+    ssc->start();
+    ssc->clock().advance(Seconds(1));
+    ASSERT_TRUE(testing::waitUntil([&] { return ssc->checkpointStats().written > 0; }));
+    ssc->stop();
+  }
+  try {
+    start("second");
+    FAIL() << "expected a CheckpointError";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("second"), std::string::npos) << e.what();
+  }
+}
+
 /// Runs one batch and returns the error that stopped the context.
 std::string firstBatchError(StreamingContext& ssc) {
   ssc.start();
