@@ -407,6 +407,50 @@ std::string firstBatchError(StreamingContext& ssc) {
   return error;
 }
 
+TEST(KafkaDirectStream, AWindowAfterRecoveryReadsTheCheckpointedBatchesRangesAgain) {
+  MockCluster cluster;
+  cluster.createTopic("clicks", 1);
+  testing::TempDir dir;
+  using Collector = testing::BatchCollector<std::string>;
+  auto build = [&](std::shared_ptr<Collector>& out) {
+    return StreamingContext::getOrCreate(dir.str(), [&] {
+      auto ssc = std::make_unique<StreamingContext>(testConf(), Seconds(1));
+      auto values = kafka::createDirectStream(*ssc, {"clicks"}, paramsFor(cluster))
+                        .map([](const ConsumerRecord& r) { return r.value; });
+      out = std::make_shared<Collector>(values.window(Seconds(3)));
+      return ssc;
+    });
+  };
+  Time checkpointed;
+  {
+    std::shared_ptr<Collector> out;
+    auto ssc = build(out);
+    ssc->start();
+    for (int b = 0; b < 3; ++b) {
+      produce(cluster.bootstraps(), "clicks", 0, b * 2, b * 2 + 2);
+      ssc->clock().advance(Seconds(1));
+    }
+    ASSERT_TRUE(testing::waitUntil([&] {
+      auto s = ssc->checkpointStats();
+      return s.last && s.last->milliseconds() == 3000;
+    }));
+    ssc->stop();
+    checkpointed = *ssc->checkpointStats().last;
+  }
+  produce(cluster.bootstraps(), "clicks", 0, 6, 7);
+  std::shared_ptr<Collector> out;
+  auto ssc = build(out);
+  ASSERT_EQ(ssc->recoveredFrom(), checkpointed);
+  ssc->start();
+  ssc->clock().advance(Seconds(1));
+  ssc->stop();
+  // The window of batch 4 holds batches 2 and 3 (read again from their checkpointed
+  // ranges) and batch 4.
+  auto batches = out->sortedBatches();
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0], expectedValues("clicks", 0, 2, 7));
+}
+
 TEST(KafkaDirectStream, UnreachableBrokersFailTheBatchNamingThemInBoundedTime) {
   std::string brokers = "127.0.0.1:" + std::to_string(testing::freePort());
   StreamingContext ssc(testConf(), Seconds(1));
