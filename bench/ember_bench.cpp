@@ -6,6 +6,7 @@
 //   build/bench/ember-bench latency --batch-ms 10 --rate 200000 --seconds 10
 //   build/bench/ember-bench baseline-wordcount --seconds 10
 //   build/bench/ember-bench overload --seconds 60 --rss-every-s 5 [--backpressure]
+//   build/bench/ember-bench kafka --threads 2 --batches 5   (librdkafka's mock cluster)
 //
 // Except `latency` and `overload`, batches are driven by the manual clock as fast as they complete,
 // each holding `rate * batch-ms` records, so the figure is the engine's capacity; a batch whose
@@ -28,7 +29,9 @@
 #include <cstdio>
 #include <cstring>
 #include <ember/ember.hpp>
+#include <ember/kafka.hpp>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -38,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "kafka/mock_cluster.hpp"
 #include "ysb.hpp"
 
 namespace {
@@ -88,7 +92,7 @@ struct Result {
 [[noreturn]] void usage() {
   std::cerr
       << "Usage: ember-bench "
-         "<wordcount|baseline-wordcount|grep|topk|window|ysb|latency|overload>\n"
+         "<wordcount|baseline-wordcount|grep|topk|window|ysb|latency|overload|kafka>\n"
          "         [--threads N] [--batch-ms MS] [--seconds S | --batches N] [--rate R]\n"
          "         [--input FILE] [--corpus-mb MB] [--window-batches N]\n"
          "         [--format binary|json] [--join broadcast|rdd] [--verify] [--rss-every-s S]\n"
@@ -342,13 +346,16 @@ ember::Conf benchConf(const Options& o, bool manual) {
 
 /// Advances the manual clock one batch at a time until `--batches` or `--seconds` is
 /// reached (or `max_batches`), timing each batch.
-void drive(ember::StreamingContext& ssc, const Options& o, Result& r, int64_t max_batches = 0) {
+/// `before(k)`, if given, runs untimed before batch k (from 0).
+void drive(ember::StreamingContext& ssc, const Options& o, Result& r, int64_t max_batches = 0,
+           const std::function<void(int64_t)>& before = {}) {
   auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(o.seconds));
   for (;;) {
     if (max_batches > 0 ? r.batches >= max_batches
                         : (o.batches > 0 ? r.batches >= o.batches : Clock::now() >= deadline))
       break;
+    if (before) before(r.batches);
     auto t0 = Clock::now();
     ssc.clock().advance(ember::Milliseconds(o.batch_ms));
     double ms = msSince(t0);
@@ -979,6 +986,77 @@ Result baselineWordcount(const Options& o, const Corpus& corpus) {
   return r;
 }
 
+// ---- kafka: word count through the direct stream --------------------------------------------
+
+/// Word count of the corpus read back from Kafka through the direct stream. The broker is
+/// librdkafka's in-process mock cluster, so the figure includes the broker's own work on
+/// the same cores. Lines go to partition `i mod P` (P = max(threads, 4)). The mock cluster
+/// keeps only about 5 MB per partition (older records are deleted), so each batch's lines
+/// are produced, untimed, just before the batch (a batching producer); only the batches
+/// are timed. `maxRatePerPartition` makes each batch take `rate x batch seconds` records.
+Result kafkaWordcount(const Options& o, const Corpus& corpus) {
+  int64_t rate = o.rate > 0 ? o.rate : 100000;
+  int64_t batches = o.batches > 0 ? o.batches : 10;
+  int partitions = std::max(o.threads, 4);
+  int64_t per_partition_rate = (rate + partitions - 1) / partitions;
+  int64_t per_batch = per_partition_rate * partitions * o.batch_ms / 1000;
+  int64_t total = per_batch * batches;
+  ember::kafka::detail::MockCluster cluster(1);
+  cluster.createTopic("lines", partitions);
+  ember::kafka::detail::Producer producer(cluster.bootstraps(),
+                                          {{"linger.ms", "20"},
+                                           {"batch.num.messages", "10000"},
+                                           {"queue.buffering.max.messages", "1000000"},
+                                           {"queue.buffering.max.kbytes", "1048576"}});
+  auto produceBatch = [&](int64_t k) {
+    for (int64_t i = k * per_batch; i < (k + 1) * per_batch; ++i) {
+      std::string_view line = o.fault && i == 1 ? std::string_view("kala fault") : corpus.line(i);
+      producer.send("lines", static_cast<int32_t>(i % partitions), {}, line);
+    }
+    producer.flush(600000);
+  };
+  ember::Conf conf = benchConf(o, true);
+  conf.set("ember.streaming.kafka.maxRatePerPartition", std::to_string(per_partition_rate));
+  ember::StreamingContext ssc(conf, ember::Milliseconds(o.batch_ms));
+  auto records = ember::kafka::createDirectStream(
+      ssc, {"lines"},
+      {{"bootstrap.servers", cluster.bootstraps()}, {"auto.offset.reset", "earliest"}});
+  Result r;
+  WordCounts engine_totals;
+  std::atomic<int64_t> consumed{0};
+  auto counts = records
+                    .flatMap([](const ember::kafka::ConsumerRecord& rec) {
+                      return ember::split(rec.value, ' ');
+                    })
+                    .map([](std::string_view w) { return WordPair(w, 1); })
+                    .reduceByKey(std::plus<int64_t>());
+  records.foreachRDD([&](const ember::RDD<ember::kafka::ConsumerRecord>& rdd) {
+    for (const auto& range : ember::kafka::offsetRanges(rdd)) consumed += range.count();
+  });
+  counts.foreachRDD([&](const ember::RDD<WordPair>& rdd) {
+    if (o.verify) {
+      for (const auto& [w, n] : rdd.collect()) {
+        engine_totals[std::string(w)] += n;
+        r.words += n;
+      }
+    } else {
+      r.words += rdd.map([](const auto& kv) { return kv.second; }).fold(0, std::plus<int64_t>());
+    }
+  });
+  ssc.start();
+  drive(ssc, o, r, batches, produceBatch);
+  ssc.stop();
+  r.records = consumed.load();
+  r.bytes = static_cast<int64_t>(static_cast<double>(r.records) * corpus.avg_line_bytes);
+  bool ok = r.records == total && r.words == corpus.wordsIn(0, total);
+  if (!ok)
+    std::cerr << "verify: kafka: " << r.records << " records and " << r.words << " words, expected "
+              << total << " and " << corpus.wordsIn(0, total) << "\n";
+  if (o.verify) ok = sameCounts("kafka", engine_totals, countWords(corpus, 0, total)) && ok;
+  if (o.verify || !ok) r.verified = ok;
+  return r;
+}
+
 // ---- output --------------------------------------------------------------------------------
 
 std::string num(std::optional<double> v, int decimals = 1) {
@@ -1042,7 +1120,7 @@ int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   const std::string& w = o.workload;
   bool text = w == "wordcount" || w == "grep" || w == "baseline-wordcount" || w == "topk" ||
-              w == "window" || w == "overload";
+              w == "window" || w == "overload" || w == "kafka";
   if (!text && w != "ysb" && w != "latency") usage();
   if (o.batch_ms <= 0) o.batch_ms = w == "window" || w == "latency" ? 100 : 1000;
   if (w == "window" && o.window_batches <= 0) o.window_batches = 100;
@@ -1072,6 +1150,8 @@ int main(int argc, char** argv) {
       r = ysbWorkload(o);
     else if (w == "overload")
       r = overload(o, *corpus);
+    else if (w == "kafka")
+      r = kafkaWordcount(o, *corpus);
     else
       r = latency(o);
     r.cpu_s = cpuSeconds() - cpu0;

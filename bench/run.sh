@@ -42,6 +42,9 @@ for ((rep = 1; rep <= repeat; rep++)); do
   for t in 1 2; do run ysb --format binary --threads $t "${s[@]}"; done
   for t in 1 2; do run ysb --format json --threads $t "${s[@]}"; done
   for t in 1 2; do run window --window-batches 100 --threads $t; done
+  # Word count through the Kafka direct stream; the broker is librdkafka's in-process mock
+  # cluster on the same cores (docs/kafka.md).
+  for t in 1 2; do run kafka --threads $t --batches 10; done
 done
 for t in 1 2; do run latency --batch-ms 10 --rate 200000 --threads $t "${s[@]}"; done
 for t in 1 2; do run latency --batch-ms 100 --rate 2000000 --threads $t "${s[@]}"; done

@@ -20,10 +20,12 @@ run ysb --format json --batches 3 --window-batches 2 --rate 50000 --verify
 run ysb --format json --join rdd --batches 3 --window-batches 2 --rate 50000 --verify
 run latency --batch-ms 10 --rate 20000 --seconds 1 --verify
 run overload --backpressure --batch-ms 200 --seconds 2 "${small[@]}"
+run kafka --batches 2 --rate 20000 "${small[@]}"
 # The checks must catch a wrong result: one corrupted record must fail each workload.
 for w in "wordcount --batches 2" "grep --batches 2" "topk --batches 2 --window-batches 2" \
          "window --batches 1 --window-batches 2" "ysb --format json --batches 2 --window-batches 1" \
-         "latency --batch-ms 10 --seconds 0.5" "overload --backpressure --batch-ms 200 --seconds 1"; do
+         "latency --batch-ms 10 --seconds 0.5" "overload --backpressure --batch-ms 200 --seconds 1" \
+         "kafka --batches 2"; do
   rc=0
   # shellcheck disable=SC2086
   "$bench" $w --rate 20000 --corpus-mb 2 --verify --inject-fault >/dev/null 2>&1 || rc=$?

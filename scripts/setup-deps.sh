@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ ccache make pkg-config libgtest-dev libgmock-dev
-          libbenchmark-dev libabsl-dev libcpp-httplib-dev libjs-chart.js librocksdb-dev)
+          libbenchmark-dev libabsl-dev libcpp-httplib-dev libjs-chart.js librocksdb-dev
+          librdkafka-dev kcat)
 # `--bench` (from `make bench` only): also gnuplot, which draws docs/img/benchmarks.svg.
 if [ "${1:-}" = "--bench" ]; then packages+=(gnuplot-nox); fi
 

@@ -171,6 +171,9 @@ class StreamingContext {
   Clock& clock() { return core_->clock(); }
   const Conf& conf() const { return core_->conf(); }
   Duration batchDuration() const { return core_->batchDuration(); }
+  /// The engine behind this context, for source modules built on it (ember/kafka.hpp);
+  /// applications have no use for it.
+  detail::StreamingCore& engine() { return *core_; }
   /// Records stored so far by the receiver of `stream` (tests wait on this).
   template <class T>
   uint64_t receivedRecords(const DStream<T>& stream) {

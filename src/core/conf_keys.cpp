@@ -90,7 +90,9 @@ std::vector<ConfKey> makeKeys() {
        .doc = "With backpressure, the rate each receiver stores at until backpressure's first "
               "estimate (capped by ember.streaming.receiver.maxRate). Unset: maxRate if set, "
               "else pid.minRate, a slow start that climbs to the job's speed within a few "
-              "batches (Spark starts unlimited).",
+              "batches (Spark starts unlimited). For the Kafka direct stream, the whole "
+              "stream's rate for its first batch, split over partitions by lag; unset, the "
+              "first batch takes what the partitions hold, up to maxRatePerPartition.",
        .min_value = 1},
       {.key = "ember.streaming.backpressure.rateEstimator",
        .spark_alias = "spark.streaming.backpressure.rateEstimator",
@@ -128,6 +130,22 @@ std::vector<ConfKey> makeKeys() {
        .accepted = "a number > 0 (records per second)",
        .doc = "The lowest rate backpressure sets.",
        .min_value = 0},
+      {.key = "ember.streaming.kafka.maxRatePerPartition",
+       .spark_alias = "spark.streaming.kafka.maxRatePerPartition",
+       .default_value = "0",
+       .type = ConfType::kInt,
+       .accepted = "an integer number of records per second (0 or less means unlimited)",
+       .doc = "Maximum number of records per second the Kafka direct stream reads from each "
+              "Kafka partition: a batch takes at most batch seconds x this many records per "
+              "partition. 0 means unlimited, as in Spark."},
+      {.key = "ember.streaming.kafka.minRatePerPartition",
+       .spark_alias = "spark.streaming.kafka.minRatePerPartition",
+       .default_value = "1",
+       .type = ConfType::kInt,
+       .accepted = "an integer number of records per second >= 1",
+       .doc = "Least number of records per second the Kafka direct stream reads from each "
+              "partition that has data, however low backpressure sets the rate.",
+       .min_value = 1},
       {.key = "ember.streaming.stopGracefullyOnShutdown",
        .spark_alias = "spark.streaming.stopGracefullyOnShutdown",
        .default_value = "false",

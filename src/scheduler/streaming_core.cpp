@@ -604,7 +604,6 @@ void StreamingCore::start() {
         }
         std::exception_ptr batch_error;
         bool completed = false;
-        std::optional<BatchInfo> completed_info;  // for backpressure
         {
           std::lock_guard lock(impl_->mu);
           --impl_->running_jobs;
@@ -622,8 +621,9 @@ void StreamingCore::start() {
             if (failure && !it->second.error) it->second.error = failure;
             if (--it->second.remaining == 0) {
               info.processingEndTime = now;
+              // New rates first: whoever hears of the completion sees them in force.
+              if (impl_->rate_controller) impl_->rate_controller->batchCompleted(info);
               postEvent([info](StreamingListener& l) { l.onBatchCompleted(info); });
-              if (impl_->rate_controller) completed_info = info;
               batch_error = it->second.error;
               impl_->job_sets.erase(it);
               impl_->input_records.erase(job.time);
@@ -631,7 +631,6 @@ void StreamingCore::start() {
             }
           }
         }
-        if (completed_info) impl_->rate_controller->batchCompleted(*completed_info);
         if (completed) {
           if (batch_error) {
             std::lock_guard lock(impl_->mu);

@@ -154,6 +154,8 @@ TEST(ConfRegistry, RegistersExactlyTheDocumentedKeys) {
       "ember.streaming.backpressure.pid.integral",
       "ember.streaming.backpressure.pid.derived",
       "ember.streaming.backpressure.pid.minRate",
+      "ember.streaming.kafka.maxRatePerPartition",
+      "ember.streaming.kafka.minRatePerPartition",
       "ember.streaming.stopGracefullyOnShutdown",
       "ember.streaming.gracefulStopTimeout",
       "ember.streaming.concurrentJobs",

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -623,6 +625,37 @@ TEST(WindowedTopWordsExample, PrintsTheFiveMostFrequentWordsEveryTenSeconds) {
   EXPECT_EQ(words.size(), 5u) << "a word shows twice: " << line;
 }
 
+// ---- direct_kafka_word_count ----------------------------------------------------------------
+
+TEST(DirectKafkaWordCountExample, CountsTheWordsKcatWritesToTheMockCluster) {
+  if (std::system("command -v kcat > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "kcat is not installed (Debian package kcat; scripts/setup-deps.sh)";
+  }
+  Process mock(std::string(EMBER_BUILD_DIR) + "/tools/ember-kafka-mock",
+               {"--topic", "words", "--partitions", "2"});
+  ASSERT_TRUE(mock.waitForStdout("\n", kOutputTimeout)) << describe(mock);
+  std::string out = mock.stdoutText();
+  std::string brokers = out.substr(0, out.find('\n'));
+  Process p(examplePath("direct_kafka_word_count"), {brokers, "e2e-group", "words"});
+  // The stream starts at the end of the topic: write once its first batch has run.
+  ASSERT_TRUE(p.waitForStdout("Time: ", kOutputTimeout)) << describe(p);
+
+  auto lines = makeLines(0, 30);
+  std::string kcat = "kcat -b " + brokers + " -P -t words -X message.timeout.ms=10000";
+  FILE* in = ::popen(kcat.c_str(), "w");
+  ASSERT_NE(in, nullptr);
+  std::string text = joinLines(lines);
+  std::fwrite(text.data(), 1, text.size(), in);
+  ASSERT_EQ(::pclose(in), 0) << kcat;
+  Counts expected = countWords(lines);
+  ASSERT_TRUE(waitForTotals(p, expected)) << "expected " << toString(expected) << "\nprinted "
+                                          << toString(sumPrintedCounts(p.stdoutText())) << "\n"
+                                          << describe(p);
+  expectCleanExitOn(p, SIGTERM);
+  mock.signal(SIGTERM);
+  EXPECT_EQ(mock.wait(kExitTimeout), 0) << describe(mock);
+}
+
 // ---- command lines ------------------------------------------------------------------------
 
 struct BadCommandLine {
@@ -682,7 +715,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCommandLine{"recoverable_network_word_count",
                        {"127.0.0.1", "9", "/tmp/ckpt"},
                        "RecoverableNetworkWordCountThreeArgs"},
-        BadCommandLine{"windowed_top_words", {"lots"}, "WindowedTopWordsBadRate"}),
+        BadCommandLine{"windowed_top_words", {"lots"}, "WindowedTopWordsBadRate"},
+        BadCommandLine{
+            "direct_kafka_word_count", {"127.0.0.1:9092", "group"}, "DirectKafkaWordCountTwoArgs"}),
     [](const auto& param_info) { return param_info.param.label; });
 
 struct ValidCommandLine {
