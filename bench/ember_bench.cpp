@@ -396,24 +396,29 @@ auto wordPairs(ember::DStream<std::string_view>& lines) {
       .map([](std::string_view w) { return WordPair(w, 1); });
 }
 
+/// The word counts' output: sums the counts (so the whole result is computed) into
+/// `res.words` and, with --verify, keeps each word's total for the independent check.
+void sumWordCounts(const ember::DStream<WordPair>& counts, const Options& o, Result& res,
+                   WordCounts& totals) {
+  counts.foreachRDD([&o, &res, &totals](const ember::RDD<WordPair>& rdd) {
+    if (o.verify) {
+      for (const auto& [w, n] : rdd.collect()) {
+        totals[std::string(w)] += n;
+        res.words += n;
+      }
+    } else {
+      res.words += rdd.map([](const auto& kv) { return kv.second; }).fold(0, std::plus<int64_t>());
+    }
+  });
+}
+
 // ---- workloads -----------------------------------------------------------------------------
 
 Result wordcount(const Options& o, const Corpus& corpus) {
   int64_t rate = o.rate > 0 ? o.rate : 3000000;
   WordCounts engine_totals;
   Result r = runText(o, corpus, rate, [&](ember::DStream<std::string_view>& lines, Result& res) {
-    auto counts = wordPairs(lines).reduceByKey(std::plus<int64_t>());
-    counts.foreachRDD([&](const ember::RDD<WordPair>& rdd) {
-      if (o.verify) {
-        for (const auto& [w, n] : rdd.collect()) {
-          engine_totals[w] += n;
-          res.words += n;
-        }
-      } else {
-        res.words +=
-            rdd.map([](const auto& kv) { return kv.second; }).fold(0, std::plus<int64_t>());
-      }
-    });
+    sumWordCounts(wordPairs(lines).reduceByKey(std::plus<int64_t>()), o, res, engine_totals);
   });
   bool ok = r.words == corpus.wordsIn(0, r.records);
   if (!ok)
@@ -1033,16 +1038,7 @@ Result kafkaWordcount(const Options& o, const Corpus& corpus) {
   records.foreachRDD([&](const ember::RDD<ember::kafka::ConsumerRecord>& rdd) {
     for (const auto& range : ember::kafka::offsetRanges(rdd)) consumed += range.count();
   });
-  counts.foreachRDD([&](const ember::RDD<WordPair>& rdd) {
-    if (o.verify) {
-      for (const auto& [w, n] : rdd.collect()) {
-        engine_totals[std::string(w)] += n;
-        r.words += n;
-      }
-    } else {
-      r.words += rdd.map([](const auto& kv) { return kv.second; }).fold(0, std::plus<int64_t>());
-    }
-  });
+  sumWordCounts(counts, o, r, engine_totals);
   ssc.start();
   drive(ssc, o, r, batches, produceBatch);
   ssc.stop();

@@ -10,11 +10,6 @@ namespace {
 
 constexpr const char* kLog = "Kafka";
 
-struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
-};
-using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
-
 struct MetadataDeleter {
   void operator()(const rd_kafka_metadata_t* m) const { rd_kafka_metadata_destroy(m); }
 };
@@ -45,8 +40,15 @@ void commitResult(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition
   logWarn(kLog, std::string("Committing offsets failed:") + what + ": " + rd_kafka_err2str(err));
 }
 
-/// Builds a librdkafka configuration, naming the key and passing on librdkafka's reason
-/// when a setting is rejected.
+std::string confValue(rd_kafka_conf_t* conf, const char* key) {
+  char value[512];
+  size_t size = sizeof(value);
+  if (rd_kafka_conf_get(conf, key, value, &size) != RD_KAFKA_CONF_OK) return "";
+  return value;
+}
+
+}  // namespace
+
 ConfPtr buildConf(const KafkaParams& params) {
   ConfPtr conf(rd_kafka_conf_new());
   char error[512];
@@ -58,15 +60,6 @@ ConfPtr buildConf(const KafkaParams& params) {
   }
   return conf;
 }
-
-std::string confValue(rd_kafka_conf_t* conf, const char* key) {
-  char value[512];
-  size_t size = sizeof(value);
-  if (rd_kafka_conf_get(conf, key, value, &size) != RD_KAFKA_CONF_OK) return "";
-  return value;
-}
-
-}  // namespace
 
 std::string describe(const std::string& topic, int32_t partition) {
   return "topic '" + topic + "' partition " + std::to_string(partition);

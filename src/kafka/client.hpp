@@ -24,6 +24,15 @@ struct PartitionListDeleter {
 };
 using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
+};
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+
+/// A librdkafka configuration of `params`; throws `UsageError` naming the key and passing
+/// on librdkafka's reason when a setting is rejected.
+ConfPtr buildConf(const KafkaParams& params);
+
 /// The settings of one stream: the user's params (checked once by librdkafka) and what the
 /// engine derives from them.
 class ClientSettings {

@@ -11,22 +11,18 @@ namespace {
 Handle newClient(rd_kafka_type_t type, const KafkaParams& params, const std::string& what,
                  void (*delivered)(rd_kafka_t*, const rd_kafka_message_t*, void*) = nullptr,
                  void* opaque = nullptr) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  ConfPtr conf;
+  try {
+    conf = buildConf(params);
+  } catch (const UsageError& e) {
+    throw UsageError(what + ": " + e.what());
+  }
+  if (delivered != nullptr) rd_kafka_conf_set_dr_msg_cb(conf.get(), delivered);
+  if (opaque != nullptr) rd_kafka_conf_set_opaque(conf.get(), opaque);
   char error[512];
-  for (const auto& [key, value] : params) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof(error)) !=
-        RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      throw UsageError(what + ": Kafka setting '" + key + "' = '" + value + "': " + error);
-    }
-  }
-  if (delivered != nullptr) rd_kafka_conf_set_dr_msg_cb(conf, delivered);
-  if (opaque != nullptr) rd_kafka_conf_set_opaque(conf, opaque);
-  rd_kafka_t* rk = rd_kafka_new(type, conf, error, sizeof(error));
-  if (rk == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    throw KafkaError(what + ": " + error);
-  }
+  rd_kafka_t* rk = rd_kafka_new(type, conf.get(), error, sizeof(error));
+  if (rk == nullptr) throw KafkaError(what + ": " + error);
+  conf.release();  // owned by `rk` now
   return Handle(rk);
 }
 

@@ -263,26 +263,28 @@ int64_t ReceiverTracker::cappedRate(int64_t rate) const {
   return max_rate_ > 0 && (rate <= 0 || rate > max_rate_) ? max_rate_ : rate;
 }
 
+const ReceiverTracker::Entry* ReceiverTracker::entryOf(int stream_id) const {
+  for (const auto& e : entries_) {
+    if (e->stream_id == stream_id) return e.get();
+  }
+  return nullptr;
+}
+
 void ReceiverTracker::updateRate(int stream_id, int64_t records_per_second) {
   if (records_per_second <= 0) return;  // as Spark: only positive rates are taken
-  for (const auto& e : entries_) {
-    if (e->stream_id == stream_id && e->limiter)
-      e->limiter->setRate(cappedRate(records_per_second));
+  if (const Entry* e = entryOf(stream_id); e != nullptr && e->limiter) {
+    e->limiter->setRate(cappedRate(records_per_second));
   }
 }
 
 int64_t ReceiverTracker::currentRate(int stream_id) const {
-  for (const auto& e : entries_) {
-    if (e->stream_id == stream_id && e->limiter) return std::max<int64_t>(0, e->limiter->rate());
-  }
-  return 0;
+  const Entry* e = entryOf(stream_id);
+  return e != nullptr && e->limiter ? std::max<int64_t>(0, e->limiter->rate()) : 0;
 }
 
 uint64_t ReceiverTracker::recordsStored(int stream_id) const {
-  for (const auto& e : entries_) {
-    if (e->stream_id == stream_id && e->generator) return e->generator->recordsStored();
-  }
-  return 0;
+  const Entry* e = entryOf(stream_id);
+  return e != nullptr && e->generator ? e->generator->recordsStored() : 0;
 }
 
 }  // namespace ember::detail

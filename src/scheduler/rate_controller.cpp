@@ -74,8 +74,7 @@ RateController::RateController(const Conf& conf, int64_t batch_interval_ms,
   auto gains = PidRateEstimator::gainsFrom(conf);
   for (const auto& input : inputs) {
     if (!input->rateControlled()) continue;
-    streams_.emplace(input->node().id(),
-                     Stream{input, PidRateEstimator(batch_interval_ms, gains), std::nullopt});
+    streams_.emplace(input->node().id(), Stream{input, PidRateEstimator(batch_interval_ms, gains)});
   }
 }
 
@@ -91,18 +90,10 @@ void RateController::batchCompleted(const BatchInfo& info) {
                                          *processing, *scheduling);
     if (!rate) continue;
     auto r = static_cast<int64_t>(std::llround(*rate));
-    stream.published = r;
     logDebug("RateController", "Stream " + std::to_string(id) + ": backpressure rate " +
                                    std::to_string(r) + " records/s");
     stream.input->publishRate(r);
   }
-}
-
-std::optional<int64_t> RateController::publishedRate(int stream_id) const {
-  std::lock_guard lock(mu_);
-  auto it = streams_.find(stream_id);
-  if (it == streams_.end()) return std::nullopt;
-  return it->second.published;
 }
 
 }  // namespace ember::detail

@@ -58,16 +58,13 @@ class RateController {
                  const std::vector<std::shared_ptr<InputNode>>& inputs);
   /// Feeds a completed batch to every stream's estimator and publishes the new rates.
   void batchCompleted(const BatchInfo& info);
-  /// The rate last published to `stream_id`, if any.
-  std::optional<int64_t> publishedRate(int stream_id) const;
 
  private:
   struct Stream {
     std::shared_ptr<InputNode> input;
     PidRateEstimator estimator;
-    std::optional<int64_t> published;
   };
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::map<int, Stream> streams_;
 };
 

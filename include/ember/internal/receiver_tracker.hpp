@@ -88,7 +88,8 @@ class ReceiverTracker final : public BlockSink {
  private:
   struct Entry;
   void timerLoop();
-  int64_t cappedRate(int64_t rate) const;  // `rate` within maxRate
+  int64_t cappedRate(int64_t rate) const;     // `rate` within maxRate
+  const Entry* entryOf(int stream_id) const;  // nullptr for no such receiver
 
   StreamingCore& core_;
   Duration block_interval_;
