@@ -89,10 +89,10 @@ std::vector<ConfKey> makeKeys() {
        .accepted = "an integer >= 1 (records per second)",
        .doc = "With backpressure, the rate each receiver stores at until backpressure's first "
               "estimate (capped by ember.streaming.receiver.maxRate). Unset: maxRate if set, "
-              "else pid.minRate, a slow start that climbs to the job's speed within a few "
-              "batches (Spark starts unlimited). For the Kafka direct stream, the whole "
-              "stream's rate for its first batch, split over partitions by lag; unset, the "
-              "first batch takes what the partitions hold, up to maxRatePerPartition.",
+              "else unlimited, as in Spark: set it to bound what a flood brings in before "
+              "the first estimate. For the Kafka direct stream, the whole stream's rate for its "
+              "first batch, split over partitions by lag; unset, the first batch takes what the "
+              "partitions hold, up to maxRatePerPartition.",
        .min_value = 1},
       {.key = "ember.streaming.backpressure.rateEstimator",
        .spark_alias = "spark.streaming.backpressure.rateEstimator",
