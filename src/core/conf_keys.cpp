@@ -88,11 +88,12 @@ std::vector<ConfKey> makeKeys() {
        .type = ConfType::kInt,
        .accepted = "an integer >= 1 (records per second)",
        .doc = "With backpressure, the rate each receiver stores at until backpressure's first "
-              "estimate (capped by ember.streaming.receiver.maxRate). Unset: maxRate if set, "
+              "estimate, which follows the second batch (capped by "
+              "ember.streaming.receiver.maxRate). Unset: maxRate if set, "
               "else unlimited, as in Spark: set it to bound what a flood brings in before "
-              "the first estimate. For the Kafka direct stream, the whole stream's rate for its "
-              "first batch, split over partitions by lag; unset, the first batch takes what the "
-              "partitions hold, up to maxRatePerPartition.",
+              "the first estimate. For the Kafka direct stream, the whole stream's rate until "
+              "then, split over partitions by lag; unset, its batches take what the partitions "
+              "hold, up to maxRatePerPartition.",
        .min_value = 1},
       {.key = "ember.streaming.backpressure.rateEstimator",
        .spark_alias = "spark.streaming.backpressure.rateEstimator",
