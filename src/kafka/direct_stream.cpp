@@ -80,6 +80,13 @@ DirectKafkaNode::DirectKafkaNode(StreamingCore* core, std::vector<std::string> t
 void DirectKafkaNode::startInput() {
   std::lock_guard lock(driver_mu_);
   if (!driver_) driver_ = settings_->driverConsumer();
+  // As Spark's DirectKafkaInputDStream.start(): unless a checkpoint gave them, the start
+  // offsets are fixed now, so records written between start() and the first batch belong
+  // to it (with auto.offset.reset=latest, a lookup at the first batch would skip them).
+  // Runs before the job generator starts, which then owns `next_`.
+  if (next_.empty()) {
+    startOffsets(driver_.get(), partitionsOf(driver_.get(), *settings_, topics_), /*first=*/true);
+  }
 }
 
 void DirectKafkaNode::stopInput() {
