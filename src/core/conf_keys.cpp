@@ -153,7 +153,8 @@ std::vector<ConfKey> makeKeys() {
        .type = ConfType::kBool,
        .accepted = "true or false",
        .doc = "On SIGINT or SIGTERM, stop gracefully (finish the data already received) "
-              "instead of at once."},
+              "instead of at once. A repeat of the signal within a second is ignored; one more "
+              "than a second later exits at once."},
       {.key = "ember.streaming.gracefulStopTimeout",
        .spark_alias = "spark.streaming.gracefulStopTimeout",
        .default_value = "",
