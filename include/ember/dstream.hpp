@@ -123,12 +123,14 @@ class DStream {
   }
 
   /// The batches of this stream and `other` together (Spark's `union`).
-  DStream<T> union_(const DStream<T>& other) const {
+  DStream<T> union_(const DStream<T>& other,
+                    std::source_location loc = std::source_location::current()) const {
     auto f = [](const std::vector<detail::RddPtr<T>>& rdds, Time) -> detail::RddPtr<T> {
       return std::make_shared<detail::UnionRdd<T>>(rdds.front()->runtime(), rdds);
     };
     return DStream<T>(std::make_shared<detail::MultiTransformedNode<T, T, decltype(f)>>(
-        &node_->core(), std::vector{node_, other.node_}, f, "union"));
+        &node_->core(), std::vector{node_, other.node_}, f, "union",
+        detail::callSite("union", loc)));
   }
 
   /// One element per batch: the number of elements in it (0 for an empty batch).
@@ -173,39 +175,28 @@ class DStream {
   }
 
   /// Any RDD-to-RDD function, per batch: `f(RDD<T>) -> RDD<U>` or `f(RDD<T>, Time) -> RDD<U>`.
+  /// `f` must return an RDD (`ssc.emptyRDD<U>()` for no elements): an empty `RDD<U>{}` handle
+  /// fails the batch with an error naming this call, as Spark's "must not return null".
   template <class F>
-  auto transform(F f) const {
+  auto transform(F f, std::source_location loc = std::source_location::current()) const {
     if constexpr (std::is_invocable_v<const F&, const RDD<T>&, Time>) {
       using U = typename std::invoke_result_t<const F&, const RDD<T>&, Time>::value_type;
       auto g = [f = std::move(f)](const detail::RddPtr<T>& r, Time t) -> detail::RddPtr<U> {
         return f(RDD<T>(r), t).node();
       };
       return DStream<U>(std::make_shared<detail::TransformedNode<T, U, decltype(g)>>(
-          node_, std::move(g), "transform"));
+          node_, std::move(g), "transform", detail::callSite("transform", loc)));
     } else {
-      return lift("transform", std::move(f));
+      return lift("transform", std::move(f), detail::callSite("transform", loc));
     }
   }
 
-  /// Combines each batch with the same batch of `other`: `f(RDD<T>, RDD<V>[, Time]) -> RDD<U>`.
+  /// Combines each batch with the same batch of `other`: `f(RDD<T>, RDD<V>[, Time]) -> RDD<U>`
+  /// (which must return an RDD, as `transform`'s function).
   template <class V, class F>
-  auto transformWith(const DStream<V>& other, F f) const {
-    if constexpr (std::is_invocable_v<const F&, const RDD<T>&, const RDD<V>&, Time>) {
-      using U =
-          typename std::invoke_result_t<const F&, const RDD<T>&, const RDD<V>&, Time>::value_type;
-      auto g = [f = std::move(f)](const detail::RddPtr<T>& a, const detail::RddPtr<V>& b, Time t) {
-        return f(RDD<T>(a), RDD<V>(b), t).node();
-      };
-      return DStream<U>(std::make_shared<detail::BinaryTransformedNode<T, V, U, decltype(g)>>(
-          node_, other.node(), std::move(g), "transformWith"));
-    } else {
-      using U = typename std::invoke_result_t<const F&, const RDD<T>&, const RDD<V>&>::value_type;
-      auto g = [f = std::move(f)](const detail::RddPtr<T>& a, const detail::RddPtr<V>& b, Time) {
-        return f(RDD<T>(a), RDD<V>(b)).node();
-      };
-      return DStream<U>(std::make_shared<detail::BinaryTransformedNode<T, V, U, decltype(g)>>(
-          node_, other.node(), std::move(g), "transformWith"));
-    }
+  auto transformWith(const DStream<V>& other, F f,
+                     std::source_location loc = std::source_location::current()) const {
+    return binary(other, std::move(f), detail::callSite("transformWith", loc));
   }
 
   /// Keeps each batch's partitions in memory after the first job computes them, so several
@@ -383,38 +374,53 @@ class DStream {
   }
   template <class K, class W>
   requires KeyValue<T> && std::same_as<K, typename T::first_type>
-  auto cogroup(const DStream<std::pair<K, W>>& other, int numPartitions = 0) const {
-    return transformWith(other, [numPartitions](const RDD<T>& a, const auto& b) {
-      return a.cogroup(b, numPartitions);
-    });
+  auto cogroup(const DStream<std::pair<K, W>>& other, int numPartitions = 0,
+               std::source_location loc = std::source_location::current()) const {
+    return binary(
+        other,
+        [numPartitions](const RDD<T>& a, const auto& b) { return a.cogroup(b, numPartitions); },
+        detail::callSite("cogroup", loc));
   }
   template <class K, class W>
   requires KeyValue<T> && std::same_as<K, typename T::first_type>
-  auto join(const DStream<std::pair<K, W>>& other, int numPartitions = 0) const {
-    return transformWith(other, [numPartitions](const RDD<T>& a, const auto& b) {
-      return a.join(b, numPartitions);
-    });
+  auto join(const DStream<std::pair<K, W>>& other, int numPartitions = 0,
+            std::source_location loc = std::source_location::current()) const {
+    return binary(
+        other, [numPartitions](const RDD<T>& a, const auto& b) { return a.join(b, numPartitions); },
+        detail::callSite("join", loc));
   }
   template <class K, class W>
   requires KeyValue<T> && std::same_as<K, typename T::first_type>
-  auto leftOuterJoin(const DStream<std::pair<K, W>>& other, int numPartitions = 0) const {
-    return transformWith(other, [numPartitions](const RDD<T>& a, const auto& b) {
-      return a.leftOuterJoin(b, numPartitions);
-    });
+  auto leftOuterJoin(const DStream<std::pair<K, W>>& other, int numPartitions = 0,
+                     std::source_location loc = std::source_location::current()) const {
+    return binary(
+        other,
+        [numPartitions](const RDD<T>& a, const auto& b) {
+          return a.leftOuterJoin(b, numPartitions);
+        },
+        detail::callSite("leftOuterJoin", loc));
   }
   template <class K, class W>
   requires KeyValue<T> && std::same_as<K, typename T::first_type>
-  auto rightOuterJoin(const DStream<std::pair<K, W>>& other, int numPartitions = 0) const {
-    return transformWith(other, [numPartitions](const RDD<T>& a, const auto& b) {
-      return a.rightOuterJoin(b, numPartitions);
-    });
+  auto rightOuterJoin(const DStream<std::pair<K, W>>& other, int numPartitions = 0,
+                      std::source_location loc = std::source_location::current()) const {
+    return binary(
+        other,
+        [numPartitions](const RDD<T>& a, const auto& b) {
+          return a.rightOuterJoin(b, numPartitions);
+        },
+        detail::callSite("rightOuterJoin", loc));
   }
   template <class K, class W>
   requires KeyValue<T> && std::same_as<K, typename T::first_type>
-  auto fullOuterJoin(const DStream<std::pair<K, W>>& other, int numPartitions = 0) const {
-    return transformWith(other, [numPartitions](const RDD<T>& a, const auto& b) {
-      return a.fullOuterJoin(b, numPartitions);
-    });
+  auto fullOuterJoin(const DStream<std::pair<K, W>>& other, int numPartitions = 0,
+                     std::source_location loc = std::source_location::current()) const {
+    return binary(
+        other,
+        [numPartitions](const RDD<T>& a, const auto& b) {
+          return a.fullOuterJoin(b, numPartitions);
+        },
+        detail::callSite("fullOuterJoin", loc));
   }
 
   // ---- output operations ---------------------------------------------------------------
@@ -498,14 +504,37 @@ class DStream {
         node_, partitionsOrDefault(numPartitions), std::move(update), std::move(init)));
   }
 
+  /// A node applying `f(RDD<T>) -> RDD<U>` to every batch; `call_site` for a user's function.
   template <class F>
-  auto lift(const char* name, F f) const {
+  auto lift(const char* name, F f, std::string call_site = {}) const {
     using U = typename std::invoke_result_t<const F&, const RDD<T>&>::value_type;
     auto g = [f = std::move(f)](const detail::RddPtr<T>& r, Time) -> detail::RddPtr<U> {
       return f(RDD<T>(r)).node();
     };
-    return DStream<U>(
-        std::make_shared<detail::TransformedNode<T, U, decltype(g)>>(node_, std::move(g), name));
+    return DStream<U>(std::make_shared<detail::TransformedNode<T, U, decltype(g)>>(
+        node_, std::move(g), name, std::move(call_site)));
+  }
+
+  /// `transformWith` and the joins: `f(RDD<T>, RDD<V>[, Time]) -> RDD<U>` on the same batch
+  /// of both streams.
+  template <class V, class F>
+  auto binary(const DStream<V>& other, F f, std::string call_site) const {
+    if constexpr (std::is_invocable_v<const F&, const RDD<T>&, const RDD<V>&, Time>) {
+      using U =
+          typename std::invoke_result_t<const F&, const RDD<T>&, const RDD<V>&, Time>::value_type;
+      auto g = [f = std::move(f)](const detail::RddPtr<T>& a, const detail::RddPtr<V>& b, Time t) {
+        return f(RDD<T>(a), RDD<V>(b), t).node();
+      };
+      return DStream<U>(std::make_shared<detail::BinaryTransformedNode<T, V, U, decltype(g)>>(
+          node_, other.node(), std::move(g), "transformWith", std::move(call_site)));
+    } else {
+      using U = typename std::invoke_result_t<const F&, const RDD<T>&, const RDD<V>&>::value_type;
+      auto g = [f = std::move(f)](const detail::RddPtr<T>& a, const detail::RddPtr<V>& b, Time) {
+        return f(RDD<T>(a), RDD<V>(b)).node();
+      };
+      return DStream<U>(std::make_shared<detail::BinaryTransformedNode<T, V, U, decltype(g)>>(
+          node_, other.node(), std::move(g), "transformWith", std::move(call_site)));
+    }
   }
 
   template <class F>

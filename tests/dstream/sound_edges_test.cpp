@@ -1,0 +1,105 @@
+// Edges of the DStream API that must fail cleanly or behave as Spark's (issue 13, "Sound by
+// construction").
+
+#include <gtest/gtest.h>
+
+#include <ember/ember.hpp>
+#include <string>
+#include <vector>
+
+#include "testing/harness.hpp"
+
+namespace ember {
+namespace {
+
+using testing::testConf;
+
+/// The message of the batch failure that stops the started `ssc` (a test failure if none
+/// comes within a minute).
+std::string awaitBatchFailure(StreamingContext& ssc) {
+  try {
+    bool stopped = ssc.awaitTerminationOrTimeout(60000);
+    ADD_FAILURE() << "no batch failed (stopped: " << stopped << ")";
+  } catch (const BatchFailedError& e) {
+    EXPECT_EQ(ssc.getState(), StreamingContextState::kStopped);
+    return e.what();
+  }
+  ssc.stop();
+  return {};
+}
+
+/// Runs one batch of {1, 2, 3} through `build(ssc, stream)` and returns the error that stops
+/// the context.
+template <class Build>
+std::string batchFailure(Build build) {
+  StreamingContext ssc(testConf(2), Seconds(1));
+  auto queue = std::make_shared<RddQueue<int>>();
+  queue->push(ssc.parallelize(std::vector<int>{1, 2, 3}, 2));
+  build(ssc, ssc.queueStream(queue)).foreachRDD([](const RDD<int>& r) { (void)r.count(); });
+  ssc.start();
+  ssc.clock().advance(Seconds(1));
+  std::string msg = awaitBatchFailure(ssc);
+  EXPECT_NE(msg.find("Batch 1000 ms failed"), std::string::npos) << msg;
+  return msg;
+}
+
+std::string at(int line) { return "at sound_edges_test.cpp:" + std::to_string(line); }
+
+TEST(TransformResult, EmptyHandleFromTransformFailsTheBatchNamingTheCall) {
+  int line = 0;
+  std::string msg = batchFailure([&](StreamingContext&, const DStream<int>& s) {
+    line = __LINE__ + 1;
+    return s.transform([](const RDD<int>&) { return RDD<int>{}; });
+  });
+  EXPECT_NE(msg.find("transform " + at(line)), std::string::npos) << msg;
+  EXPECT_NE(msg.find("empty RDD handle"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("1000 ms"), std::string::npos) << msg;
+}
+
+TEST(TransformResult, EmptyHandleFromTimedTransformFailsTheBatch) {
+  int line = 0;
+  std::string msg = batchFailure([&](StreamingContext&, const DStream<int>& s) {
+    line = __LINE__ + 1;
+    return s.transform([](const RDD<int>&, Time) { return RDD<int>{}; });
+  });
+  EXPECT_NE(msg.find("transform " + at(line)), std::string::npos) << msg;
+}
+
+TEST(TransformResult, EmptyHandleFromTransformWithFailsTheBatchNamingTheCall) {
+  int line = 0;
+  std::string msg = batchFailure([&](StreamingContext&, const DStream<int>& s) {
+    line = __LINE__ + 1;
+    return s.transformWith(s, [](const RDD<int>&, const RDD<int>&) { return RDD<int>{}; });
+  });
+  EXPECT_NE(msg.find("transformWith " + at(line)), std::string::npos) << msg;
+  EXPECT_NE(msg.find("empty RDD handle"), std::string::npos) << msg;
+}
+
+TEST(TransformResult, EmptyHandleFromContextTransformFailsTheBatchNamingTheCall) {
+  int line = 0;
+  std::string msg = batchFailure([&](StreamingContext& ssc, const DStream<int>& s) {
+    auto f = [](const std::vector<RDD<int>>&, Time) {
+      return RDD<int>{};
+    };
+    line = __LINE__ + 1;
+    return ssc.transform(std::vector<DStream<int>>{s, s}, f);
+  });
+  EXPECT_NE(msg.find("transform " + at(line)), std::string::npos) << msg;
+  EXPECT_NE(msg.find("empty RDD handle"), std::string::npos) << msg;
+}
+
+TEST(TransformResult, AnEmptyRddIsTheWayToReturnNothing) {
+  StreamingContext ssc(testConf(2), Seconds(1));
+  auto queue = std::make_shared<RddQueue<int>>();
+  queue->push(ssc.parallelize(std::vector<int>{1, 2, 3}, 2));
+  testing::BatchCollector<int> out(
+      ssc.queueStream(queue).transform([&ssc](const RDD<int>&) { return ssc.emptyRDD<int>(); }));
+  ssc.start();
+  ssc.clock().advance(Seconds(1));
+  EXPECT_FALSE(ssc.awaitTerminationOrTimeout(10));
+  ssc.stop();
+  EXPECT_EQ(out.batches(), (std::vector<std::vector<int>>{{}}));
+}
+
+}  // namespace
+}  // namespace ember
