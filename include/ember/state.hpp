@@ -33,6 +33,12 @@ struct StateUpdate {
 };
 
 /// The state of one key inside a `mapWithState` function. Not thread-safe (one call at a time).
+///
+/// As Spark's `State`: in one call, `update()` may be called any number of times, `remove()`
+/// at most once and not followed by `update()`; in the last call for a key that is timing out
+/// (`isTimingOut()`), neither is allowed (the state is being removed anyway). A disallowed
+/// call throws `UsageError`, which fails the task (and, after its retries, the batch) as any
+/// exception from the function does.
 template <class S>
 class State {
  public:
@@ -49,15 +55,22 @@ class State {
     return *state_;
   }
   std::optional<S> getOption() const { return state_; }
-  /// Sets the state; not allowed while the key is timing out (its state is being removed).
+  /// Sets the state; throws `UsageError` after `remove()` and while the key is timing out.
   void update(S value) {
+    if (removed_)
+      throw UsageError("State::update(): cannot update the state after it has been removed");
     if (timing_out_)
-      throw UsageError("State::update(): cannot update the state of a key that is timing out");
+      throw UsageError("State::update(): cannot update the state that is timing out");
     state_ = std::move(value);
     updated_ = true;
-    removed_ = false;
   }
+  /// Removes the key's state (`exists()` is false from here on); throws `UsageError` when it
+  /// was already removed in this call and while the key is timing out.
   void remove() {
+    if (timing_out_)
+      throw UsageError("State::remove(): cannot remove the state that is timing out");
+    if (removed_)
+      throw UsageError("State::remove(): cannot remove the state that has already been removed");
     state_.reset();
     removed_ = true;
     updated_ = false;

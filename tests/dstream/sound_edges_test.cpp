@@ -101,5 +101,83 @@ TEST(TransformResult, AnEmptyRddIsTheWayToReturnNothing) {
   EXPECT_EQ(out.batches(), (std::vector<std::vector<int>>{{}}));
 }
 
+TEST(StateRules, UpdateAfterRemoveThrows) {
+  State<int> state(1, false);
+  state.remove();
+  try {
+    state.update(2);
+    FAIL() << "update after remove must throw";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("after it has been removed"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(state.exists());
+  EXPECT_THROW(state.remove(), UsageError);  // already removed
+}
+
+TEST(StateRules, RemoveOrUpdateWhileTimingOutThrows) {
+  State<int> state(1, true);
+  try {
+    state.remove();
+    FAIL() << "remove of a state timing out must throw";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("timing out"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(state.update(2), UsageError);
+  EXPECT_TRUE(state.exists());
+  EXPECT_EQ(state.get(), 1);
+}
+
+TEST(StateRules, UpdateTwiceAndUpdateThenRemoveAreAllowed) {
+  State<int> state(std::nullopt, false);
+  state.update(1);
+  state.update(2);
+  EXPECT_EQ(state.get(), 2);
+  state.remove();
+  EXPECT_TRUE(state.wasRemoved());
+  EXPECT_FALSE(state.wasUpdated());
+}
+
+/// Runs `f` as a mapWithState function (timeout 1 s) over batches {a} and then nothing, and
+/// returns the error that stops the context.
+template <class F>
+std::string mapWithStateFailure(F f) {
+  Conf conf = testConf(2);
+  conf.set("ember.task.maxFailures", "1");
+  StreamingContext ssc(conf, Seconds(1));
+  using KV = std::pair<std::string, int>;
+  auto out = testing::timedStream<KV>(ssc, {{{"a", 1}}})
+                 .mapWithState(StateSpec::function(std::move(f)).timeout(Seconds(1)));
+  out.foreachRDD([](const RDD<int>& r) { (void)r.count(); });
+  ssc.start();
+  ssc.clock().advance(Seconds(4));
+  return awaitBatchFailure(ssc);
+}
+
+TEST(StateRules, UpdateAfterRemoveInAMapWithStateFunctionFailsTheBatch) {
+  std::string msg =
+      mapWithStateFailure([](const std::string&, std::optional<int> v, State<int>& state) {
+        state.remove();
+        state.update(v.value_or(0));
+        return 0;
+      });
+  EXPECT_NE(msg.find("Batch 1000 ms failed"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("cannot update the state after it has been removed"), std::string::npos)
+      << msg;
+}
+
+TEST(StateRules, RemoveOfAKeyTimingOutFailsTheBatch) {
+  std::string msg =
+      mapWithStateFailure([](const std::string&, std::optional<int> v, State<int>& state) {
+        if (state.isTimingOut()) {
+          state.remove();
+        } else {
+          state.update(v.value_or(0));
+        }
+        return 0;
+      });
+  EXPECT_NE(msg.find("cannot remove the state that is timing out"), std::string::npos) << msg;
+}
+
 }  // namespace
 }  // namespace ember
