@@ -24,6 +24,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <source_location>
 #include <string>
 #include <type_traits>
@@ -215,16 +216,21 @@ class DStream {
 
   // ---- windows -------------------------------------------------------------------------
 
+  // Every window operation checks its durations at the call: both positive and multiples of
+  // this stream's slide duration, or `UsageError` naming the operation and the durations.
+
   /// The union of the batches in the last `windowLength`, every `slideInterval` (default:
   /// this stream's slide). Both must be multiples of this stream's slide duration.
-  DStream<T> window(Duration windowLength, Duration slideInterval = Duration(0)) const {
-    return DStream<T>(
-        std::make_shared<detail::WindowedNode<T>>(node_, windowLength, slideOr(slideInterval)));
+  DStream<T> window(Duration windowLength,
+                    std::optional<Duration> slideInterval = std::nullopt) const {
+    Duration slide = checkedSlide("window", windowLength, slideInterval);
+    return DStream<T>(std::make_shared<detail::WindowedNode<T>>(node_, windowLength, slide));
   }
 
   /// The number of elements in the window (incremental, as Spark's: nothing before the first
   /// element, then a count, 0 once everything has left the window).
   DStream<int64_t> countByWindow(Duration windowLength, Duration slideInterval) const {
+    checkedSlide("countByWindow", windowLength, slideInterval);
     return map([](const T&) { return int64_t{1}; })
         .reduceByWindow(std::plus<int64_t>(), std::minus<int64_t>(), windowLength, slideInterval);
   }
@@ -232,6 +238,7 @@ class DStream {
   /// All elements of the window reduced with `f` (recomputed over the whole window).
   template <class F>
   DStream<T> reduceByWindow(F f, Duration windowLength, Duration slideInterval) const {
+    checkedSlide("reduceByWindow", windowLength, slideInterval);
     return reduce(f).window(windowLength, slideInterval).reduce(f);
   }
 
@@ -242,6 +249,7 @@ class DStream {
                                                                         Duration windowLength,
                                                                         Duration slideInterval)
   const {
+    checkedSlide("reduceByWindow", windowLength, slideInterval);
     return map([](const T& x) { return std::pair<int, T>(1, x); })
         .reduceByKeyAndWindow(f, invF, windowLength, slideInterval, 1)
         .map([](const std::pair<int, T>& kv) { return kv.second; });
@@ -251,6 +259,7 @@ class DStream {
   DStream<std::pair<T, int64_t>> countByValueAndWindow(Duration windowLength,
                                                        Duration slideInterval,
                                                        int numPartitions = 0) const {
+    checkedSlide("countByValueAndWindow", windowLength, slideInterval);
     return map([](const T& x) { return std::pair<T, int64_t>(x, 1); })
         .reduceByKeyAndWindow(std::plus<int64_t>(), std::minus<int64_t>(), windowLength,
                               slideInterval, numPartitions,
@@ -260,8 +269,10 @@ class DStream {
   // ---- keyed transformations (T = std::pair<K, V>) ---------------------------------------
 
   /// `(key, all values of the key in the window)`.
-  auto groupByKeyAndWindow(Duration windowLength, Duration slideInterval = Duration(0),
+  auto groupByKeyAndWindow(Duration windowLength,
+                           std::optional<Duration> slideInterval = std::nullopt,
                            int numPartitions = 0) const requires KeyValue<T> {
+    checkedSlide("groupByKeyAndWindow", windowLength, slideInterval);
     return window(windowLength, slideInterval).groupByKey(numPartitions);
   }
 
@@ -269,8 +280,10 @@ class DStream {
   /// window recomputed from the reduced batches).
   template <class F>
   requires KeyValue<T>
-  auto reduceByKeyAndWindow(F f, Duration windowLength, Duration slideInterval = Duration(0),
+  auto reduceByKeyAndWindow(F f, Duration windowLength,
+                            std::optional<Duration> slideInterval = std::nullopt,
                             int numPartitions = 0) const {
+    checkedSlide("reduceByKeyAndWindow", windowLength, slideInterval);
     return reduceByKey(f, numPartitions)
         .window(windowLength, slideInterval)
         .reduceByKey(f, numPartitions);
@@ -284,14 +297,15 @@ class DStream {
   requires KeyValue<T> &&
       std::invocable<InvF&, typename T::second_type, const typename T::second_type&>
   auto reduceByKeyAndWindow(F f, InvF invF, Duration windowLength,
-                            Duration slideInterval = Duration(0), int numPartitions = 0,
-                            Filter filterFunc = {}) const {
+                            std::optional<Duration> slideInterval = std::nullopt,
+                            int numPartitions = 0, Filter filterFunc = {}) const {
     using K = typename T::first_type;
     using V = typename T::second_type;
+    Duration slide = checkedSlide("reduceByKeyAndWindow", windowLength, slideInterval);
     size_t n = partitionsOrDefault(numPartitions);
     auto reduced = reduceByKey(f, static_cast<int>(n));
     return DStream<T>(std::make_shared<detail::ReducedWindowedNode<K, V, F, InvF, Filter>>(
-        reduced.node(), n, windowLength, slideOr(slideInterval), std::move(f), std::move(invF),
+        reduced.node(), n, windowLength, slide, std::move(f), std::move(invF),
         std::move(filterFunc)));
   }
 
@@ -483,7 +497,14 @@ class DStream {
   explicit operator bool() const { return node_ != nullptr; }
 
  private:
-  Duration slideOr(Duration slide) const { return slide.isZero() ? node_->slideDuration() : slide; }
+  /// The slide of a window operation `op` (this stream's by default), once the durations
+  /// are checked: `UsageError` naming `op` and the durations unless both are positive
+  /// multiples of this stream's slide duration.
+  Duration checkedSlide(const char* op, Duration window, std::optional<Duration> slide) const {
+    Duration s = slide.value_or(node_->slideDuration());
+    detail::checkWindow(op, window, s, node_->slideDuration());
+    return s;
+  }
   size_t partitionsOrDefault(int n) const {
     return n > 0 ? static_cast<size_t>(n)
                  : static_cast<size_t>(node_->core().runtime()->defaultParallelism());

@@ -1,5 +1,6 @@
 // Edges of the DStream API that must fail cleanly or behave as Spark's (issue 13, "Sound by
-// construction").
+// construction"): transform functions returning no RDD, parents without an RDD for a batch,
+// misuse of State, bad windows.
 
 #include <gtest/gtest.h>
 
@@ -177,6 +178,68 @@ TEST(StateRules, RemoveOfAKeyTimingOutFailsTheBatch) {
         return 0;
       });
   EXPECT_NE(msg.find("cannot remove the state that is timing out"), std::string::npos) << msg;
+}
+
+/// Expects `call()` to throw `UsageError` naming `op` and every duration in `durations`.
+template <class Call>
+void expectBadWindow(const std::string& op, const std::vector<std::string>& durations, Call call) {
+  try {
+    call();
+    ADD_FAILURE() << op << " accepted the durations " << ::testing::PrintToString(durations);
+  } catch (const UsageError& e) {
+    std::string msg = e.what();
+    EXPECT_EQ(msg.rfind(op + ":", 0), 0u) << msg;
+    for (const auto& d : durations) EXPECT_NE(msg.find(d), std::string::npos) << msg;
+  }
+}
+
+TEST(BadWindows, EveryWindowOperationThrowsACatchableErrorAtTheCall) {
+  StreamingContext ssc(testConf(2), Seconds(1));
+  auto s = ssc.queueStream(std::make_shared<RddQueue<int>>());
+  auto pairs = s.map([](int x) { return std::pair<int, int>(x, 1); });
+  auto plus = std::plus<int>();
+  auto minus = std::minus<int>();
+  const Duration odd = Milliseconds(1500), half = Milliseconds(500), zero = Seconds(0),
+                 neg = Seconds(-2), one = Seconds(1), two = Seconds(2);
+  // Not multiples of the batch interval (1000 ms).
+  expectBadWindow("window", {"1500 ms", "1000 ms"}, [&] { s.window(odd, one); });
+  expectBadWindow("window", {"500 ms", "1000 ms"}, [&] { s.window(two, half); });
+  expectBadWindow("countByWindow", {"1500 ms", "1000 ms"}, [&] { s.countByWindow(odd, one); });
+  expectBadWindow("countByValueAndWindow", {"500 ms", "1000 ms"},
+                  [&] { s.countByValueAndWindow(two, half); });
+  expectBadWindow("reduceByWindow", {"1500 ms", "1000 ms"},
+                  [&] { s.reduceByWindow(plus, odd, one); });
+  expectBadWindow("reduceByWindow", {"500 ms", "1000 ms"},
+                  [&] { s.reduceByWindow(plus, minus, two, half); });
+  expectBadWindow("reduceByKeyAndWindow", {"1500 ms", "1000 ms"},
+                  [&] { pairs.reduceByKeyAndWindow(plus, odd); });
+  expectBadWindow("reduceByKeyAndWindow", {"500 ms", "1000 ms"},
+                  [&] { pairs.reduceByKeyAndWindow(plus, minus, two, half); });
+  expectBadWindow("groupByKeyAndWindow", {"1500 ms", "1000 ms"},
+                  [&] { pairs.groupByKeyAndWindow(odd, one); });
+  // Zero and negative durations, the slide given explicitly as zero included.
+  expectBadWindow("window", {"0 ms", "1000 ms"}, [&] { s.window(zero, one); });
+  expectBadWindow("window", {"2000 ms", "0 ms"}, [&] { s.window(two, zero); });
+  expectBadWindow("window", {"-2000 ms"}, [&] { s.window(neg); });
+  expectBadWindow("countByWindow", {"2000 ms", "0 ms"}, [&] { s.countByWindow(two, zero); });
+  expectBadWindow("countByValueAndWindow", {"-2000 ms"},
+                  [&] { s.countByValueAndWindow(neg, one); });
+  expectBadWindow("reduceByWindow", {"2000 ms", "0 ms"},
+                  [&] { s.reduceByWindow(plus, two, zero); });
+  expectBadWindow("reduceByWindow", {"2000 ms", "-2000 ms"},
+                  [&] { s.reduceByWindow(plus, minus, two, neg); });
+  expectBadWindow("reduceByKeyAndWindow", {"2000 ms", "0 ms"},
+                  [&] { pairs.reduceByKeyAndWindow(plus, two, zero); });
+  expectBadWindow("reduceByKeyAndWindow", {"0 ms"},
+                  [&] { pairs.reduceByKeyAndWindow(plus, minus, zero); });
+  expectBadWindow("groupByKeyAndWindow", {"2000 ms", "0 ms"},
+                  [&] { pairs.groupByKeyAndWindow(two, zero); });
+  // The context is still usable: a good window builds and runs.
+  testing::BatchCollector<int64_t> counts(s.countByWindow(two, one));
+  ssc.start();
+  ssc.clock().advance(Seconds(1));
+  EXPECT_FALSE(ssc.awaitTerminationOrTimeout(10));
+  ssc.stop();
 }
 
 }  // namespace
