@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <ember/ember.hpp>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -241,6 +243,205 @@ TEST(BadWindows, EveryWindowOperationThrowsACatchableErrorAtTheCall) {
   EXPECT_FALSE(ssc.awaitTerminationOrTimeout(10));
   ssc.stop();
 }
+
+/// A node with no RDD for the batch times in `gaps` and its parent's RDD otherwise: what a
+/// custom input stream whose compute has nothing for a time gives (Spark's `compute` returning
+/// None).
+template <class T>
+class GappyNode final : public detail::DStreamNode<T> {
+ public:
+  GappyNode(detail::DStreamPtr<T> parent, std::set<int64_t> gaps_ms)
+      : detail::DStreamNode<T>(&parent->core(), {parent}, "gappy"),
+        parent_(std::move(parent)),
+        gaps_(std::move(gaps_ms)) {}
+
+ protected:
+  std::optional<detail::RddPtr<T>> compute(Time t) override {
+    if (gaps_.contains(t.milliseconds())) return std::nullopt;
+    return parent_->getOrCompute(t);
+  }
+
+ private:
+  detail::DStreamPtr<T> parent_;
+  std::set<int64_t> gaps_;
+};
+
+/// Batch i (from 1) is `input[i - 1]`, except that there is no RDD at the times in `gaps_ms`.
+template <class T>
+DStream<T> gappyStream(StreamingContext& ssc, const std::vector<std::vector<T>>& input,
+                       std::set<int64_t> gaps_ms) {
+  return DStream<T>(
+      std::make_shared<GappyNode<T>>(testing::timedStream(ssc, input).node(), std::move(gaps_ms)));
+}
+
+/// Runs `build(ssc, stream)` over batches {1}, no RDD, {3} and returns the error that stops
+/// the context.
+template <class Build>
+std::string gapFailure(Build build) {
+  StreamingContext ssc(testConf(2), Seconds(1));
+  auto s = gappyStream<int>(ssc, {{1}, {2}, {3}}, {2000});
+  build(ssc, s).foreachRDD([](const RDD<int>& r) { (void)r.count(); });
+  ssc.start();
+  ssc.clock().advance(Seconds(3));
+  std::string msg = awaitBatchFailure(ssc);
+  EXPECT_NE(msg.find("Batch 2000 ms failed"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("has no RDD for time 2000 ms"), std::string::npos) << msg;
+  return msg;
+}
+
+TEST(MissingParentRdd, UnionFailsTheBatchNamingTheCall) {
+  int line = 0;
+  std::string msg = gapFailure([&](StreamingContext& ssc, const DStream<int>& s) {
+    auto other = testing::timedStream<int>(ssc, {{10}, {20}, {30}});
+    line = __LINE__ + 1;
+    return other.union_(s);
+  });
+  EXPECT_NE(msg.find("union " + at(line)), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(gappy)"), std::string::npos) << msg;
+}
+
+TEST(MissingParentRdd, ContextUnionFailsTheBatchNamingTheCall) {
+  int line = 0;
+  std::string msg = gapFailure([&](StreamingContext& ssc, const DStream<int>& s) {
+    auto other = testing::timedStream<int>(ssc, {{10}, {20}, {30}});
+    line = __LINE__ + 1;
+    return ssc.union_(std::vector<DStream<int>>{other, s});
+  });
+  EXPECT_NE(msg.find("union " + at(line)), std::string::npos) << msg;
+}
+
+TEST(MissingParentRdd, TransformFailsTheBatchNamingTheCall) {
+  int line = 0;
+  std::string msg = gapFailure([&](StreamingContext&, const DStream<int>& s) {
+    line = __LINE__ + 1;
+    return s.transform([](const RDD<int>& r) { return r; });
+  });
+  EXPECT_NE(msg.find("transform " + at(line)), std::string::npos) << msg;
+}
+
+TEST(MissingParentRdd, TransformWithFailsTheBatch) {
+  int line = 0;
+  std::string msg = gapFailure([&](StreamingContext& ssc, const DStream<int>& s) {
+    auto other = testing::timedStream<int>(ssc, {{10}, {20}, {30}});
+    auto f = [](const RDD<int>& a, const RDD<int>& b) {
+      return a.union_(b);
+    };
+    line = __LINE__ + 1;
+    return other.transformWith(s, f);
+  });
+  EXPECT_NE(msg.find("transformWith " + at(line)), std::string::npos) << msg;
+}
+
+TEST(MissingParentRdd, NarrowOperationsPassTheGapOnAsSparksMappedDStream) {
+  StreamingContext ssc(testConf(2), Seconds(1));
+  testing::BatchCollector<int> out(
+      gappyStream<int>(ssc, {{1}, {2}, {3}}, {2000}).map([](int x) { return x * 10; }));
+  ssc.start();
+  ssc.clock().advance(Seconds(3));
+  EXPECT_FALSE(ssc.awaitTerminationOrTimeout(10));
+  ssc.stop();
+  EXPECT_EQ(out.batches(), (std::vector<std::vector<int>>{{10}, {30}}));
+  EXPECT_EQ(out.times(), (std::vector<Time>{Time(1000), Time(3000)}));
+}
+
+class StateAcrossAGap : public ::testing::TestWithParam<std::string> {
+ protected:
+  /// The configuration for the state store of the parameter ("memory" or "rocksdb").
+  Conf conf() const {
+    Conf c = testConf(2);
+    if (GetParam() == "rocksdb") {
+      c.set("ember.streaming.stateStore", "rocksdb");
+      c.set("ember.streaming.stateStore.dir", dir_.str());
+    }
+    return c;
+  }
+  testing::TempDir dir_;
+};
+
+using Word = std::pair<std::string, int>;
+/// (sum of the values so far, number of calls of the update function)
+using SumAndCalls = std::pair<int, int>;
+using WordState = std::pair<std::string, SumAndCalls>;
+
+TEST_P(StateAcrossAGap, UpdateStateByKeyUpdatesEveryKeyWithNoValuesAndKeepsTheState) {
+  StreamingContext ssc(conf(), Seconds(1));
+  auto words = gappyStream<Word>(ssc, {{{"a", 1}}, {{"a", 5}}, {{"a", 1}, {"b", 1}}}, {2000});
+  std::mutex mu;
+  std::vector<std::pair<int64_t, size_t>> calls_for_a;  // (batch time in ms, values)
+  auto states =
+      words.updateStateByKey([&](Time t, const std::string& k, const std::vector<int>& values,
+                                 std::optional<SumAndCalls> s) {
+        if (k == "a") {
+          std::lock_guard lock(mu);
+          calls_for_a.emplace_back(t.milliseconds(), values.size());
+        }
+        SumAndCalls next = s.value_or(SumAndCalls(0, 0));
+        for (int v : values) next.first += v;
+        next.second++;
+        return std::optional<SumAndCalls>(next);
+      });
+  testing::BatchCollector<WordState> out(states);
+  ssc.start();
+  ssc.clock().advance(Seconds(3));
+  EXPECT_FALSE(ssc.awaitTerminationOrTimeout(10));
+  ssc.stop();
+  EXPECT_EQ(out.sortedBatches(),
+            (std::vector<std::vector<WordState>>{{{"a", {1, 1}}},
+                                                 {{"a", {1, 2}}},  // no RDD: updated with no values
+                                                 {{"a", {2, 3}}, {"b", {1, 1}}}}));
+  EXPECT_EQ(out.times(), (std::vector<Time>{Time(1000), Time(2000), Time(3000)}));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(calls_for_a,
+            (std::vector<std::pair<int64_t, size_t>>{{1000, 1}, {2000, 0}, {3000, 1}}));
+}
+
+TEST_P(StateAcrossAGap, UpdateStateByKeyHasNoStateBeforeTheParentsFirstRdd) {
+  StreamingContext ssc(conf(), Seconds(1));
+  auto words = gappyStream<Word>(ssc, {{{"a", 1}}, {{"a", 2}}}, {1000});
+  testing::BatchCollector<std::pair<std::string, int>> out(
+      words.updateStateByKey([](const std::vector<int>& values, std::optional<int> s) {
+        int sum = s.value_or(0);
+        for (int v : values) sum += v;
+        return std::optional<int>(sum);
+      }));
+  ssc.start();
+  ssc.clock().advance(Seconds(2));
+  EXPECT_FALSE(ssc.awaitTerminationOrTimeout(10));
+  ssc.stop();
+  EXPECT_EQ(out.batches(), (std::vector<std::vector<std::pair<std::string, int>>>{{{"a", 2}}}));
+  EXPECT_EQ(out.times(), (std::vector<Time>{Time(2000)}));
+}
+
+TEST_P(StateAcrossAGap, MapWithStateKeepsTheStateAndTimesOutKeysDuringTheGap) {
+  // Timeout 1 s: "a" (last data at 1 s) times out in the batch without an RDD (3 s), "b"
+  // (last data at 2 s) one batch later; "c" carries its count over the gap.
+  StreamingContext ssc(conf(), Seconds(1));
+  auto words = gappyStream<Word>(
+      ssc, {{{"a", 1}, {"c", 1}}, {{"b", 1}, {"c", 1}}, {{"c", 1}}, {{"c", 1}}}, {3000});
+  auto mapped = words.mapWithState(
+      StateSpec::function([](const std::string& k, std::optional<int> v, State<int>& state) {
+        if (state.isTimingOut()) return k + " timed out";
+        state.update(state.getOption().value_or(0) + v.value_or(0));
+        return k + "=" + std::to_string(state.get());
+      }).timeout(Seconds(1)));
+  testing::BatchCollector<std::string> out(mapped);
+  testing::BatchCollector<std::pair<std::string, int>> snapshots(mapped.stateSnapshots());
+  ssc.start();
+  ssc.clock().advance(Seconds(4));
+  EXPECT_FALSE(ssc.awaitTerminationOrTimeout(10));
+  ssc.stop();
+  using Strings = std::vector<std::vector<std::string>>;
+  EXPECT_EQ(out.sortedBatches(),
+            (Strings{{"a=1", "c=1"}, {"b=1", "c=2"}, {"a timed out"}, {"b timed out", "c=3"}}));
+  using Snapshots = std::vector<std::vector<std::pair<std::string, int>>>;
+  EXPECT_EQ(
+      snapshots.sortedBatches(),
+      (Snapshots{
+          {{"a", 1}, {"c", 1}}, {{"a", 1}, {"b", 1}, {"c", 2}}, {{"b", 1}, {"c", 2}}, {{"c", 3}}}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StateAcrossAGap, ::testing::Values("memory", "rocksdb"),
+                         [](const auto& param_info) { return param_info.param; });
 
 }  // namespace
 }  // namespace ember

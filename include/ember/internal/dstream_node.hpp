@@ -213,13 +213,23 @@ class DStreamNode : public DStreamNodeBase {
 template <class T>
 using DStreamPtr = std::shared_ptr<DStreamNode<T>>;
 
-/// What a node built from a user's RDD function checks, as Spark's `TransformedDStream` does:
-/// the function must return an RDD (not an empty `RDD<T>{}` handle). `call_site` ("transform
-/// at app.cpp:42") names the user's call in the error; it is empty for the engine's narrow
-/// operations (map, filter, ...).
+/// What a node built from a user's RDD function checks, as Spark's `TransformedDStream` and
+/// `UnionDStream` do: every parent must have an RDD for the batch, and the function must
+/// return an RDD (not an empty `RDD<T>{}` handle). `call_site` ("transform at app.cpp:42")
+/// names the user's call in the errors; it is empty for the engine's narrow operations (map,
+/// filter, ...), whose batch is simply absent when the parent's is (Spark's `MappedDStream`).
 class UserFunctionChecks {
  public:
   explicit UserFunctionChecks(std::string call_site) : call_site_(std::move(call_site)) {}
+  bool requiresParents() const { return !call_site_.empty(); }
+  /// Throws `UsageError` because `parent` has no RDD for batch `t` of `node`; batches up to
+  /// the one the context recovered from are not computed again, so there it returns.
+  void parentMissing(const DStreamNodeBase& node, const DStreamNodeBase& parent, Time t) const {
+    if (auto recovered = node.core().recoveredTime(); recovered && t <= *recovered) return;
+    throw UsageError(call_site_ + ": parent stream " + std::to_string(parent.id()) + " (" +
+                     parent.name() + ") has no RDD for time " + t.toString() + "; " + node.name() +
+                     " needs an RDD of every parent for every batch");
+  }
   /// `rdd`, or `UsageError` when the user's function returned an empty handle.
   template <class U>
   RddPtr<U> result(RddPtr<U> rdd, const std::string& name, Time t) const {
@@ -247,7 +257,10 @@ class TransformedNode final : public DStreamNode<U> {
  protected:
   std::optional<RddPtr<U>> compute(Time t) override {
     auto rdd = parent_->getOrCompute(t);
-    if (!rdd) return std::nullopt;
+    if (!rdd) {
+      if (checks_.requiresParents()) checks_.parentMissing(*this, *parent_, t);
+      return std::nullopt;
+    }
     return checks_.result(f_(*rdd, t), this->name(), t);
   }
 
@@ -281,7 +294,10 @@ class MultiTransformedNode final : public DStreamNode<U> {
     std::vector<RddPtr<T>> rdds;
     for (const auto& p : parents_) {
       auto r = p->getOrCompute(t);
-      if (!r) return std::nullopt;
+      if (!r) {
+        checks_.parentMissing(*this, *p, t);
+        return std::nullopt;
+      }
       rdds.push_back(*r);
     }
     return checks_.result(f_(rdds, t), this->name(), t);
@@ -313,7 +329,9 @@ class BinaryTransformedNode final : public DStreamNode<U> {
  protected:
   std::optional<RddPtr<U>> compute(Time t) override {
     auto ra = a_->getOrCompute(t);
+    if (!ra) checks_.parentMissing(*this, *a_, t);
     auto rb = b_->getOrCompute(t);
+    if (!rb) checks_.parentMissing(*this, *b_, t);
     if (!ra || !rb) return std::nullopt;
     return checks_.result(f_(*ra, *rb, t), this->name(), t);
   }
