@@ -34,9 +34,15 @@
 namespace ember {
 
 namespace detail {
-/// The return type of a lambda or function object with one non-template `operator()`.
+/// The return type of a lambda or function object with one non-template `operator()` (or of
+/// a function pointer); `void` when there is no such operator.
+template <class F, class = void>
+struct CallReturn {
+  using type = void;
+};
 template <class F>
-struct CallReturn : CallReturn<decltype(&F::operator())> {};
+struct CallReturn<F, std::void_t<decltype(&F::operator())>> : CallReturn<decltype(&F::operator())> {
+};
 template <class C, class R, class... A>
 struct CallReturn<R (C::*)(A...) const> {
   using type = R;
@@ -57,9 +63,11 @@ struct KeepAll {
   }
 };
 /// The state type of an `updateStateByKey` function, from what it returns: `std::optional<S>`
-/// per key, or `std::vector<std::pair<K, S>>` per partition.
+/// per key, or `std::vector<std::pair<K, S>>` per partition (`void` for anything else).
 template <class T>
-struct OptionalValue;
+struct OptionalValue {
+  using type = void;
+};
 template <class S>
 struct OptionalValue<std::optional<S>> {
   using type = S;
@@ -68,6 +76,16 @@ template <class K, class S>
 struct OptionalValue<std::vector<std::pair<K, S>>> {
   using type = S;
 };
+
+/// Whether `Update` is an `updateStateByKey` function for keys `K`, values `V` and states `S`.
+template <class Update, class K, class V, class S>
+concept UpdateFunction =
+    !std::is_void_v<S> && (std::is_invocable_r_v<std::optional<S>, const Update&,
+                                                 const std::vector<V>&, std::optional<S>> ||
+                           std::is_invocable_r_v<std::optional<S>, const Update&, Time, const K&,
+                                                 const std::vector<V>&, std::optional<S>> ||
+                           std::is_invocable_r_v<std::vector<std::pair<K, S>>, const Update&,
+                                                 std::vector<StateUpdate<K, V, S>>&>);
 
 inline std::string callSite(const char* op, const std::source_location& loc) {
   return std::string(op) + " at " + std::filesystem::path(loc.file_name()).filename().string() +
@@ -339,21 +357,31 @@ class DStream {
   template <class Spec>
   requires KeyValue<T>
   auto mapWithState(const Spec& spec) const {
-    using K = typename Spec::KeyType;
-    using V = typename Spec::ValueType;
-    using S = typename Spec::StateType;
-    using M = typename Spec::MappedType;
-    using F = typename Spec::Function;
-    static_assert(
-        std::is_same_v<T, std::pair<K, V>>,
-        "mapWithState: the StateSpec function's key and value types must match the stream's pairs");
-    using Record = detail::MapWithStateRecord<K, S, M>;
-    DStream<Record> internal(std::make_shared<detail::MapWithStateNode<K, V, S, M, F>>(
-        node_, partitionsOrDefault(spec.getNumPartitions()), spec));
-    auto mapped = internal.template flatMap<M>([](const Record& r, Emitter<M>& emit) {
-      for (const M& m : r.mapped) emit(m);
-    });
-    return MapWithStateDStream<M, K, S>(std::move(mapped), std::move(internal));
+    if constexpr (std::is_same_v<Spec, detail::InvalidStateSpec>) {
+      return *this;  // StateSpec::function has said what is wrong with the function
+    } else {
+      using K = typename Spec::KeyType;
+      using V = typename Spec::ValueType;
+      using S = typename Spec::StateType;
+      using M = typename Spec::MappedType;
+      using F = typename Spec::Function;
+      if constexpr (!std::is_same_v<T, std::pair<K, V>>) {
+        static_assert(std::is_same_v<T, std::pair<K, V>>,
+                      "mapWithState on a DStream<std::pair<K, V>>: the StateSpec function must be "
+                      "`M f(const K& key, std::optional<V> value, ember::State<S>& state)` (or "
+                      "with ember::Time first) with exactly the stream's K and V, e.g. "
+                      "std::string_view keys on a stream of std::string_view words");
+        return *this;
+      } else {
+        using Record = detail::MapWithStateRecord<K, S, M>;
+        DStream<Record> internal(std::make_shared<detail::MapWithStateNode<K, V, S, M, F>>(
+            node_, partitionsOrDefault(spec.getNumPartitions()), spec));
+        auto mapped = internal.template flatMap<M>([](const Record& r, Emitter<M>& emit) {
+          for (const M& m : r.mapped) emit(m);
+        });
+        return MapWithStateDStream<M, K, S>(std::move(mapped), std::move(internal));
+      }
+    }
   }
 
   template <class F>
@@ -517,12 +545,25 @@ class DStream {
     using State = std::conditional_t<
         std::is_void_v<S>,
         typename detail::OptionalValue<typename detail::CallReturn<Update>::type>::type, S>;
-    std::optional<detail::RddPtr<std::pair<K, State>>> init;
-    if constexpr (!std::is_same_v<Initial, std::nullopt_t>) {
-      if (initial) init = *initial;
+    constexpr bool kValid = detail::UpdateFunction<Update, K, V, State>;
+    if constexpr (!kValid) {
+      static_assert(kValid,
+                    "updateStateByKey on a DStream<std::pair<K, V>> expects `std::optional<S> "
+                    "update(const std::vector<V>& values, std::optional<S> state)`, "
+                    "`std::optional<S> update(ember::Time, const K& key, const std::vector<V>& "
+                    "values, std::optional<S> state)` or the partition form "
+                    "`std::vector<std::pair<K, S>> update(std::vector<ember::StateUpdate<K, V, "
+                    "S>>& keys)`, with exactly the stream's K and V; S comes from the returned "
+                    "std::optional<S> (or updateStateByKey<S>)");
+      return *this;
+    } else {
+      std::optional<detail::RddPtr<std::pair<K, State>>> init;
+      if constexpr (!std::is_same_v<Initial, std::nullopt_t>) {
+        if (initial) init = *initial;
+      }
+      return DStream<std::pair<K, State>>(std::make_shared<detail::StateNode<K, V, State, Update>>(
+          node_, partitionsOrDefault(numPartitions), std::move(update), std::move(init)));
     }
-    return DStream<std::pair<K, State>>(std::make_shared<detail::StateNode<K, V, State, Update>>(
-        node_, partitionsOrDefault(numPartitions), std::move(update), std::move(init)));
   }
 
   /// A node applying `f(RDD<T>) -> RDD<U>` to every batch; `call_site` for a user's function.
