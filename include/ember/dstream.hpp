@@ -620,6 +620,13 @@ class MapWithStateDStream : public DStream<M> {
   MapWithStateDStream(DStream<M> mapped, DStream<Record> internal)
       : DStream<M>(std::move(mapped)), internal_(std::move(internal)) {}
 
+  /// Spark's `checkpoint(interval)` on the state: checkpoints of every key's state every
+  /// `interval`, whichever of this stream and `stateSnapshots()` are outputs.
+  MapWithStateDStream checkpoint(Duration interval) const {
+    internal_.checkpoint(interval);
+    return *this;
+  }
+
   /// Every key's state after each batch.
   DStream<std::pair<K, S>> stateSnapshots() const {
     return internal_.template flatMap<std::pair<K, S>>(
