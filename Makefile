@@ -3,10 +3,13 @@
 
 BUILD_DIR ?= build
 ASAN_DIR  ?= build-asan
+TSAN_DIR  ?= build-tsan
+CLANG_DIR ?= build-clang
+CLANG_CXX ?= clang++-16
 JOBS      ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test test-asan check-headers bench install format clean
+.PHONY: all deps configure build demo test test-asan test-tsan check-thread-safety check-headers bench install format clean
 
 all: build
 
@@ -36,6 +39,29 @@ test-asan: deps $(ASAN_DIR)/build.ninja
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE "bench|no-asan"
 
+# ThreadSanitizer on the tests labelled `concurrency` (tests/CMakeLists.txt: the programs
+# whose threads share state), building only those programs. A report fails its test.
+$(TSAN_DIR)/build.ninja: | deps
+	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_TSAN=ON \
+	  -DEMBER_BUILD_BENCH=OFF -DEMBER_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS)
+
+test-tsan: deps $(TSAN_DIR)/build.ninja
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target concurrency-tests
+	cd $(TSAN_DIR) && TSAN_OPTIONS="second_deadlock_stack=1 $(TSAN_OPTIONS)" \
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 -L concurrency -LE "bench|no-tsan"
+
+# clang's -Wthread-safety on the lock annotations (EMBER_GUARDED_BY ..., see
+# include/ember/internal/thread_annotations.hpp), warnings as errors: the library, every
+# public header and tests/thread_safety/instantiate.cpp compiled unoptimised, nothing run.
+$(CLANG_DIR)/build.ninja:
+	@scripts/setup-deps.sh --clang
+	CXX=$(CLANG_CXX) cmake -S . -B $(CLANG_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS_DEBUG=-O0 -DEMBER_BUILD_TESTS=OFF -DEMBER_BUILD_EXAMPLES=OFF \
+	  -DEMBER_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+
+check-thread-safety: deps $(CLANG_DIR)/build.ninja
+	cmake --build $(CLANG_DIR) -j $(JOBS) --target check-thread-safety
+
 check-headers: configure
 	cmake --build $(BUILD_DIR) --target check-headers -j $(JOBS)
 
@@ -49,4 +75,4 @@ format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(CLANG_DIR)

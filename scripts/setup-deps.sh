@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Ember needs to build and test, when any is missing.
-#   scripts/setup-deps.sh [--bench]
+#   scripts/setup-deps.sh [--bench | --clang]
 # Idempotent and quiet when everything is present; safe without a terminal (CI=true).
 set -euo pipefail
 
@@ -9,6 +9,9 @@ packages=(cmake ninja-build g++ ccache make pkg-config libgtest-dev libgmock-dev
           librdkafka-dev kcat)
 # `--bench` (from `make bench` only): also gnuplot, which draws docs/img/benchmarks.svg.
 if [ "${1:-}" = "--bench" ]; then packages+=(gnuplot-nox); fi
+# `--clang` (from `make check-thread-safety` only): clang, for -Wthread-safety. 16, not
+# Debian's default 14: libstdc++ 12's std::source_location needs clang 15 or later.
+if [ "${1:-}" = "--clang" ]; then packages+=(clang-16); fi
 
 missing=()
 for p in "${packages[@]}"; do
