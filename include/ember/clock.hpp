@@ -11,10 +11,9 @@
 /// Thread-safe.
 
 #include <atomic>
-#include <condition_variable>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/time.hpp>
 #include <functional>
-#include <mutex>
 
 namespace ember {
 
@@ -51,9 +50,9 @@ class SystemClock final : public Clock {
   void reset() override;
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool interrupted_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  bool interrupted_ EMBER_GUARDED_BY(mu_) = false;
 };
 
 class ManualClock final : public Clock {
@@ -72,10 +71,10 @@ class ManualClock final : public Clock {
 
  private:
   std::atomic<int64_t> now_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool interrupted_ = false;
-  std::function<void(Time)> on_advanced_;
+  Mutex mu_;
+  CondVar cv_;
+  bool interrupted_ EMBER_GUARDED_BY(mu_) = false;
+  std::function<void(Time)> on_advanced_ EMBER_GUARDED_BY(mu_);
 };
 
 }  // namespace detail

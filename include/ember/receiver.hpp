@@ -28,12 +28,13 @@
 #include <ember/codec.hpp>
 #include <ember/error.hpp>
 #include <ember/internal/rdd_node.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/time.hpp>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ember {
@@ -105,12 +106,13 @@ class ReceiverBase {
   /// The id of the input stream this receiver feeds.
   int streamId() const;
 
- protected:
-  detail::ReceiverSupervisor* supervisor() const { return supervisor_; }
-
  private:
   friend class detail::ReceiverSupervisor;
-  detail::ReceiverSupervisor* supervisor_ = nullptr;  // set while the context runs
+  // Set and cleared by the supervisor on the context's threads, used on the receiver's own
+  // threads, which may outlive it: each call into the supervisor holds the lock shared, so
+  // the supervisor's destructor waits for it.
+  mutable detail::SharedMutex supervisor_mu_;
+  detail::ReceiverSupervisor* supervisor_ EMBER_GUARDED_BY(supervisor_mu_) = nullptr;
 };
 
 namespace detail {
@@ -142,8 +144,12 @@ class Receiver : public ReceiverBase {
  private:
   template <class>
   friend class detail::BlockGenerator;
-  detail::BlockGenerator<T>& generator() const;
-  std::atomic<detail::BlockGenerator<T>*> generator_{nullptr};
+  /// Runs `f` on the block generator, which cannot go away meanwhile (a receiver thread
+  /// may store while the context stops); throws if the receiver is not running.
+  template <class F>
+  decltype(auto) withGenerator(F&& f) const;
+  mutable detail::SharedMutex generator_mu_;
+  detail::BlockGenerator<T>* generator_ EMBER_GUARDED_BY(generator_mu_) = nullptr;
 };
 
 namespace detail {
@@ -154,14 +160,18 @@ class BlockGenerator final : public BlockGeneratorBase {
  public:
   BlockGenerator(Receiver<T>& receiver, int stream_id, BlockSink& sink, RateLimiter* limiter)
       : receiver_(receiver), stream_id_(stream_id), sink_(sink), limiter_(limiter) {
-    receiver_.generator_.store(this);
+    detail::WriterLock lock(receiver_.generator_mu_);
+    receiver_.generator_ = this;
   }
-  ~BlockGenerator() override { receiver_.generator_.store(nullptr); }
+  ~BlockGenerator() override {
+    detail::WriterLock lock(receiver_.generator_mu_);  // waits for stores under way
+    receiver_.generator_ = nullptr;
+  }
 
   void add(T&& item) {
     if (closed()) return;
     rateLimiterAcquire(limiter_, 1);
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     current_.push_back(std::move(item));
     stored_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -169,7 +179,7 @@ class BlockGenerator final : public BlockGeneratorBase {
     if (items.empty() || closed()) return;
     size_t n = items.size();
     rateLimiterAcquire(limiter_, n);
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (current_.empty()) {
       current_.swap(items);
     } else {
@@ -185,7 +195,7 @@ class BlockGenerator final : public BlockGeneratorBase {
                        "': store(block) after the receiver stopped; the block was not stored");
     }
     rateLimiterAcquire(limiter_, items.size());
-    std::lock_guard lock(cut_mu_);
+    MutexLock lock(cut_mu_);
     cutLocked();  // keep order: records stored earlier go first
     size_t n = items.size();
     push(std::move(items), position);
@@ -193,7 +203,7 @@ class BlockGenerator final : public BlockGeneratorBase {
   }
   std::optional<std::string> lastPosition() const { return sink_.lastPosition(stream_id_); }
   void cut() override {
-    std::lock_guard lock(cut_mu_);
+    MutexLock lock(cut_mu_);
     cutLocked();
   }
   uint64_t recordsStored() const override { return stored_.load(std::memory_order_relaxed); }
@@ -206,15 +216,15 @@ class BlockGenerator final : public BlockGeneratorBase {
 
  private:
   bool closed() const { return closed_.load(std::memory_order_relaxed); }
-  void cutLocked() {
+  void cutLocked() EMBER_REQUIRES(cut_mu_) {
     std::vector<T> taken;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       taken.swap(current_);
     }
     if (!taken.empty()) push(std::move(taken));
   }
-  void push(std::vector<T>&& records, const std::string& position = {}) {
+  void push(std::vector<T>&& records, const std::string& position = {}) EMBER_REQUIRES(cut_mu_) {
     size_t n = records.size();
     auto block = std::make_shared<Block<T>>();
     block->records = std::move(records);
@@ -235,9 +245,9 @@ class BlockGenerator final : public BlockGeneratorBase {
   int stream_id_;
   BlockSink& sink_;
   RateLimiter* limiter_;
-  std::mutex cut_mu_;  // orders cuts and whole-block stores
-  std::mutex mu_;      // guards current_
-  std::vector<T> current_;
+  Mutex cut_mu_;  // orders cuts and whole-block stores
+  Mutex mu_ EMBER_ACQUIRED_AFTER(cut_mu_);
+  std::vector<T> current_ EMBER_GUARDED_BY(mu_);
   std::atomic<uint64_t> stored_{0};
   std::atomic<bool> closed_{false};
 };
@@ -245,37 +255,39 @@ class BlockGenerator final : public BlockGeneratorBase {
 }  // namespace detail
 
 template <class T>
-detail::BlockGenerator<T>& Receiver<T>::generator() const {
-  auto* g = generator_.load();
-  if (g == nullptr) {
+template <class F>
+decltype(auto) Receiver<T>::withGenerator(F&& f) const {
+  detail::ReaderLock lock(generator_mu_);
+  if (generator_ == nullptr) {
     throw UsageError("Receiver '" + name() + "': store() called while the receiver is not running");
   }
-  return *g;
+  return std::forward<F>(f)(*generator_);
 }
 
 template <class T>
 void Receiver<T>::store(T item) {
-  generator().add(std::move(item));
+  withGenerator([&](detail::BlockGenerator<T>& g) { g.add(std::move(item)); });
 }
 
 template <class T>
 void Receiver<T>::storeMany(std::vector<T>& items) {
-  generator().addMany(items);
+  withGenerator([&](detail::BlockGenerator<T>& g) { g.addMany(items); });
 }
 
 template <class T>
 void Receiver<T>::store(std::vector<T> items) {
-  generator().addBlock(std::move(items));
+  withGenerator([&](detail::BlockGenerator<T>& g) { g.addBlock(std::move(items)); });
 }
 
 template <class T>
 void Receiver<T>::store(std::vector<T> items, std::string position) {
-  generator().addBlock(std::move(items), std::move(position));
+  withGenerator(
+      [&](detail::BlockGenerator<T>& g) { g.addBlock(std::move(items), std::move(position)); });
 }
 
 template <class T>
 std::optional<std::string> Receiver<T>::lastStoredPosition() const {
-  return generator().lastPosition();
+  return withGenerator([](detail::BlockGenerator<T>& g) { return g.lastPosition(); });
 }
 
 }  // namespace ember

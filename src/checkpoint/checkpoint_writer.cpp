@@ -20,7 +20,7 @@ CheckpointWriter::~CheckpointWriter() { stop(); }
 
 void CheckpointWriter::submit(Task task) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stop_) return;
     if (waiting_) {
       ++stats_.superseded;
@@ -34,13 +34,13 @@ void CheckpointWriter::submit(Task task) {
 }
 
 void CheckpointWriter::setLastWritten(int64_t time_ms) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   stats_.last_time_ms = time_ms;
 }
 
 void CheckpointWriter::stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
@@ -48,7 +48,7 @@ void CheckpointWriter::stop() {
 }
 
 CheckpointWriter::Stats CheckpointWriter::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return stats_;
 }
 
@@ -56,8 +56,8 @@ void CheckpointWriter::run() {
   for (;;) {
     Task task;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || waiting_; });
+      MutexLock lock(mu_);
+      cv_.wait(mu_, [&]() EMBER_REQUIRES(mu_) { return stop_ || waiting_; });
       if (!waiting_) return;  // stopping, nothing left
       task = std::move(*waiting_);
       waiting_.reset();
@@ -90,7 +90,7 @@ void CheckpointWriter::writeOne(Task& task) {
         logWarn(kLog, "After writing " + path + ": " + e.what());
       }
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++stats_.written;
     stats_.last_time_ms = contents.meta.time_ms;
     stats_.last_write_ms = ms;
@@ -99,7 +99,7 @@ void CheckpointWriter::writeOne(Task& task) {
     std::string error = describeException(std::current_exception());
     std::optional<int64_t> last;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       ++stats_.failed;
       stats_.last_error = error;
       last = stats_.last_time_ms;

@@ -110,7 +110,7 @@ void WriteAheadLog::openSegment() {
 
 uint64_t WriteAheadLog::append(int stream_id, const std::string& position,
                                const std::string& data) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!current_ || current_bytes_ >= max_segment_bytes_) {
     if (current_) {
       ::close(fd_);
@@ -162,12 +162,12 @@ uint64_t WriteAheadLog::append(int stream_id, const std::string& position,
 }
 
 void WriteAheadLog::continueAfter(uint64_t seq) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   next_seq_ = std::max(next_seq_, seq + 1);
 }
 
 void WriteAheadLog::deleteUpTo(uint64_t seq) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (current_ && current_->last != 0 && current_->last <= seq) {
     ::close(fd_);
     fd_ = -1;
@@ -186,7 +186,7 @@ void WriteAheadLog::deleteUpTo(uint64_t seq) {
 }
 
 std::vector<std::string> WriteAheadLog::segments() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<std::string> out;
   for (const auto& s : closed_) out.push_back(s.path);
   if (current_) out.push_back(current_->path);

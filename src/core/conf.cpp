@@ -3,9 +3,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <ember/conf.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/logging.hpp>
 #include <fstream>
-#include <mutex>
 #include <set>
 #include <string>
 #include <system_error>
@@ -399,11 +399,14 @@ void warnUnknownKey(std::string_view key, std::string_view source) {
       return;
     }
   }
-  static std::mutex mutex;
-  static std::set<std::string, std::less<>> warned;  // GUARDED_BY(mutex)
+  struct Warned {
+    detail::Mutex mutex;
+    std::set<std::string, std::less<>> keys EMBER_GUARDED_BY(mutex);
+  };
+  static Warned warned;
   {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!warned.emplace(key).second) {
+    detail::MutexLock lock(warned.mutex);
+    if (!warned.keys.emplace(key).second) {
       return;
     }
   }

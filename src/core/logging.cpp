@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/logging.hpp>
-#include <mutex>
 #include <string>
 #include <utility>
 
@@ -24,11 +24,11 @@ std::atomic<int> g_level{kLevelUnset};
 
 /// The sink is swapped rarely and read once per enabled message; a mutex around a
 /// `shared_ptr` copy keeps a sink alive for a call in flight while another thread replaces it.
-std::mutex g_sink_mutex;
-std::shared_ptr<const LogSink> g_sink;  // GUARDED_BY(g_sink_mutex); null = stderr
+detail::Mutex g_sink_mutex;
+std::shared_ptr<const LogSink> g_sink EMBER_GUARDED_BY(g_sink_mutex);  // null = stderr
 
 /// Serialises writes to stderr so that lines from different threads never interleave.
-std::mutex g_stderr_mutex;
+detail::Mutex g_stderr_mutex;
 
 char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -88,7 +88,7 @@ std::string timestamp() {
 }
 
 void writeToStderr(const std::string& line) {
-  std::lock_guard<std::mutex> lock(g_stderr_mutex);
+  detail::MutexLock lock(g_stderr_mutex);
   const char* data = line.data();
   size_t left = line.size();
   // One write() normally carries the whole line; the loop only resumes after a signal or a
@@ -108,7 +108,7 @@ void writeToStderr(const std::string& line) {
 
 LogSink exchangeSink(LogSink sink) {
   auto next = sink ? std::make_shared<const LogSink>(std::move(sink)) : nullptr;
-  std::lock_guard<std::mutex> lock(g_sink_mutex);
+  detail::MutexLock lock(g_sink_mutex);
   std::shared_ptr<const LogSink> previous = std::exchange(g_sink, std::move(next));
   return previous ? *previous : LogSink();
 }
@@ -173,7 +173,7 @@ void log(LogLevel level, std::string_view component, std::string_view message) {
   }
   std::shared_ptr<const LogSink> sink;
   {
-    std::lock_guard<std::mutex> lock(g_sink_mutex);
+    detail::MutexLock lock(g_sink_mutex);
     sink = g_sink;
   }
   if (sink) {
@@ -197,8 +197,8 @@ void log(LogLevel level, std::string_view component, std::string_view message) {
 void setLogSink(LogSink sink) { exchangeSink(std::move(sink)); }
 
 struct ScopedLogCapture::State {
-  mutable std::mutex mutex;
-  std::vector<std::string> lines;  // GUARDED_BY(mutex)
+  mutable detail::Mutex mutex;
+  std::vector<std::string> lines EMBER_GUARDED_BY(mutex);
 };
 
 ScopedLogCapture::ScopedLogCapture() : state_(std::make_shared<State>()) {
@@ -211,7 +211,7 @@ ScopedLogCapture::ScopedLogCapture() : state_(std::make_shared<State>()) {
         line += component;
         line += ": ";
         line += message;
-        std::lock_guard<std::mutex> lock(state->mutex);
+        detail::MutexLock lock(state->mutex);
         state->lines.push_back(std::move(line));
       });
 }
@@ -229,14 +229,14 @@ ScopedLogCapture::~ScopedLogCapture() {
 }
 
 std::vector<std::string> ScopedLogCapture::lines() const {
-  std::lock_guard<std::mutex> lock(state_->mutex);
+  detail::MutexLock lock(state_->mutex);
   return state_->lines;
 }
 
 bool ScopedLogCapture::contains(std::string_view text) const { return count(text) > 0; }
 
 size_t ScopedLogCapture::count(std::string_view text) const {
-  std::lock_guard<std::mutex> lock(state_->mutex);
+  detail::MutexLock lock(state_->mutex);
   size_t n = 0;
   for (const std::string& line : state_->lines) {
     if (line.find(text) != std::string::npos) {
@@ -247,7 +247,7 @@ size_t ScopedLogCapture::count(std::string_view text) const {
 }
 
 void ScopedLogCapture::clear() {
-  std::lock_guard<std::mutex> lock(state_->mutex);
+  detail::MutexLock lock(state_->mutex);
   state_->lines.clear();
 }
 

@@ -21,7 +21,7 @@ std::string listTopics(const std::vector<std::string>& topics) {
 
 Handle ConsumerPool::acquire() {
   {
-    std::lock_guard lock(mu_);
+    ember::detail::MutexLock lock(mu_);
     if (!idle_.empty()) {
       Handle h = std::move(idle_.back());
       idle_.pop_back();
@@ -32,14 +32,14 @@ Handle ConsumerPool::acquire() {
 }
 
 void ConsumerPool::release(Handle consumer) {
-  std::lock_guard lock(mu_);
+  ember::detail::MutexLock lock(mu_);
   if (idle_.size() < kMaxIdleConsumers) idle_.push_back(std::move(consumer));
 }
 
 void ConsumerPool::clear() {
   std::vector<Handle> closing;
   {
-    std::lock_guard lock(mu_);
+    ember::detail::MutexLock lock(mu_);
     closing.swap(idle_);
   }
 }
@@ -78,7 +78,7 @@ DirectKafkaNode::DirectKafkaNode(StreamingCore* core, std::vector<std::string> t
 }
 
 void DirectKafkaNode::startInput() {
-  std::lock_guard lock(driver_mu_);
+  ember::detail::MutexLock lock(driver_mu_);
   if (!driver_) driver_ = settings_->driverConsumer();
   // As Spark's DirectKafkaInputDStream.start(): unless a checkpoint gave them, the start
   // offsets are fixed now, so records written between start() and the first batch belong
@@ -90,7 +90,7 @@ void DirectKafkaNode::startInput() {
 }
 
 void DirectKafkaNode::stopInput() {
-  std::lock_guard lock(driver_mu_);
+  ember::detail::MutexLock lock(driver_mu_);
   if (driver_) {
     commitQueued(driver_.get(), /*wait=*/true);
     driver_.reset();
@@ -99,14 +99,14 @@ void DirectKafkaNode::stopInput() {
 }
 
 void DirectKafkaNode::queueCommit(const std::vector<OffsetRange>& ranges) {
-  std::lock_guard lock(mu_);
+  ember::detail::MutexLock lock(mu_);
   to_commit_.insert(to_commit_.end(), ranges.begin(), ranges.end());
 }
 
 void DirectKafkaNode::commitQueued(rd_kafka_t* rk, bool wait) {
   std::vector<OffsetRange> ranges;
   {
-    std::lock_guard lock(mu_);
+    ember::detail::MutexLock lock(mu_);
     ranges.swap(to_commit_);
   }
   // The newest until-offset of each partition is what the group resumes from.
@@ -235,14 +235,14 @@ std::optional<RddPtr<ConsumerRecord>> DirectKafkaNode::compute(Time t) {
     // A batch from before the restart that a window asks for: the same ranges again.
     std::vector<OffsetRange> ranges;
     {
-      std::lock_guard lock(mu_);
+      ember::detail::MutexLock lock(mu_);
       if (auto it = batches_.find(t); it != batches_.end()) ranges = it->second;
     }
     return makeRdd(t, std::move(ranges));
   }
   std::vector<OffsetRange> ranges;
   {
-    std::lock_guard driver_lock(driver_mu_);
+    ember::detail::MutexLock driver_lock(driver_mu_);
     if (!driver_) driver_ = settings_->driverConsumer();
     commitQueued(driver_.get(), /*wait=*/false);
     rd_kafka_poll(driver_.get(), 0);  // serves the results of earlier commits
@@ -250,7 +250,7 @@ std::optional<RddPtr<ConsumerRecord>> DirectKafkaNode::compute(Time t) {
   }
   for (const auto& r : ranges) next_[{r.topic, r.partition}] = r.untilOffset;
   {
-    std::lock_guard lock(mu_);
+    ember::detail::MutexLock lock(mu_);
     batches_[t] = ranges;
     // Keep what windows and a checkpoint running behind generation may still ask for.
     Duration keep = std::max(rememberDuration(), slideDuration() * 100);
@@ -260,7 +260,7 @@ std::optional<RddPtr<ConsumerRecord>> DirectKafkaNode::compute(Time t) {
 }
 
 std::function<void(ByteWriter&)> DirectKafkaNode::checkpointSnapshot(Time t) {
-  std::lock_guard lock(mu_);
+  ember::detail::MutexLock lock(mu_);
   std::vector<std::pair<Time, std::vector<OffsetRange>>> batches;
   for (auto it = batches_.upper_bound(t - rememberDuration());
        it != batches_.end() && it->first <= t; ++it) {
@@ -274,7 +274,7 @@ std::function<void(ByteWriter&)> DirectKafkaNode::checkpointSnapshot(Time t) {
 void DirectKafkaNode::restoreCheckpoint(Time t, ByteReader& in,
                                         const std::shared_ptr<const std::string>& /*bytes*/) {
   auto batches = Codec<std::vector<std::pair<Time, std::vector<OffsetRange>>>>::decode(in);
-  std::lock_guard lock(mu_);
+  ember::detail::MutexLock lock(mu_);
   batches_.clear();
   next_.clear();  // before start: compute() does not run yet
   for (auto& [time, ranges] : batches) {

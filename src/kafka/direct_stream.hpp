@@ -4,9 +4,9 @@
 
 #include <atomic>
 #include <ember/internal/dstream_node.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/kafka.hpp>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -32,8 +32,8 @@ class ConsumerPool {
 
  private:
   std::shared_ptr<const ClientSettings> settings_;
-  std::mutex mu_;
-  std::vector<Handle> idle_;
+  ember::detail::Mutex mu_;
+  std::vector<Handle> idle_ EMBER_GUARDED_BY(mu_);
 };
 
 /// One batch: one partition per Kafka topic-partition, each an exact offset range, read
@@ -104,15 +104,17 @@ class DirectKafkaNode final : public ember::detail::DStreamNode<ConsumerRecord>,
   int64_t min_rate_per_partition_;
   std::atomic<int64_t> rate_{0};  // backpressure's newest rate, 0: none
 
-  std::mutex driver_mu_;  // the generator and stop() use the driver consumer
-  Handle driver_;
+  // The generator and stop() use the driver consumer.
+  ember::detail::Mutex driver_mu_;
+  Handle driver_ EMBER_GUARDED_BY(driver_mu_);
   // Used by compute() only (one batch at a time), and before the generator runs by
   // restoreCheckpoint() and startInput().
   std::map<TopicPartition, int64_t> next_;  // where the next batch starts
   std::optional<Time> restored_;
-  std::mutex mu_;  // the generator changes these; checkpoints and commitAsync callers too
-  std::map<Time, std::vector<OffsetRange>> batches_;  // ranges of recent batches
-  std::vector<OffsetRange> to_commit_;
+  // The generator changes these; checkpoints and commitAsync callers too.
+  ember::detail::Mutex mu_ EMBER_ACQUIRED_AFTER(driver_mu_);
+  std::map<Time, std::vector<OffsetRange>> batches_ EMBER_GUARDED_BY(mu_);  // of recent batches
+  std::vector<OffsetRange> to_commit_ EMBER_GUARDED_BY(mu_);
 };
 
 }  // namespace ember::kafka::detail

@@ -31,7 +31,7 @@ Runtime::BatchTag::~BatchTag() {
 }
 
 void Runtime::setTaskObserver(std::shared_ptr<const TaskObserver> observer) {
-  std::lock_guard lock(observer_mu_);
+  MutexLock lock(observer_mu_);
   observer_ = std::move(observer);
 }
 
@@ -45,7 +45,7 @@ Runtime::Runtime(int threads, int max_task_failures, int default_parallelism)
 
 Runtime::~Runtime() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     shutting_down_ = true;
   }
   cv_.notify_all();
@@ -58,8 +58,8 @@ void Runtime::workerLoop() {
   for (;;) {
     std::function<void()> job;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return shutting_down_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      cv_.wait(mu_, [&]() EMBER_REQUIRES(mu_) { return shutting_down_ || !queue_.empty(); });
       if (queue_.empty()) return;
       job = std::move(queue_.front());
       queue_.pop_front();
@@ -75,18 +75,21 @@ void Runtime::runTasks(std::string_view stage, size_t n, const std::function<voi
 
   // Shared by the tasks of this call; lives on this frame, which waits for all of them.
   struct Group {
-    std::mutex mu;
-    std::condition_variable done_cv;
-    size_t remaining;
+    Mutex mu;
+    CondVar done_cv;
+    size_t remaining EMBER_GUARDED_BY(mu) = 0;
     std::atomic<bool> failed{false};
-    size_t failed_partition = 0;
-    std::string failure;  // guarded by mu
+    size_t failed_partition EMBER_GUARDED_BY(mu) = 0;
+    std::string failure EMBER_GUARDED_BY(mu);
   } group;
-  group.remaining = n;
+  {
+    MutexLock lock(group.mu);
+    group.remaining = n;
+  }
 
   std::shared_ptr<const TaskObserver> observer;
   {
-    std::lock_guard lock(observer_mu_);
+    MutexLock lock(observer_mu_);
     observer = observer_;
   }
   const int64_t batch_ms = t_batch_ms;
@@ -137,7 +140,7 @@ void Runtime::runTasks(std::string_view stage, size_t n, const std::function<voi
         }
       }
       if (last) {
-        std::lock_guard lock(group.mu);
+        MutexLock lock(group.mu);
         if (!group.failed.exchange(true)) {
           group.failed_partition = i;
           group.failure = "Task " + std::to_string(i) + " in stage " + stage_name + " failed " +
@@ -148,7 +151,7 @@ void Runtime::runTasks(std::string_view stage, size_t n, const std::function<voi
         tasks_completed_.fetch_add(1, std::memory_order_relaxed);
       }
     }
-    std::lock_guard lock(group.mu);
+    MutexLock lock(group.mu);
     if (--group.remaining == 0) group.done_cv.notify_all();
   };
 
@@ -158,14 +161,17 @@ void Runtime::runTasks(std::string_view stage, size_t n, const std::function<voi
     for (size_t i = 0; i < n; ++i) run_one(i);
   } else {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       for (size_t i = 0; i < n; ++i) queue_.emplace_back([&run_one, i] { run_one(i); });
     }
     cv_.notify_all();
-    std::unique_lock lock(group.mu);
-    group.done_cv.wait(lock, [&] { return group.remaining == 0; });
+    MutexLock lock(group.mu);
+    group.done_cv.wait(group.mu, [&]() EMBER_REQUIRES(group.mu) { return group.remaining == 0; });
   }
-  if (group.failed) throw TaskFailedError(group.failure);
+  if (group.failed) {
+    MutexLock lock(group.mu);
+    throw TaskFailedError(group.failure);
+  }
 }
 
 }  // namespace ember::detail

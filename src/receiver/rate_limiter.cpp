@@ -24,7 +24,7 @@ void RateLimiter::refill(Clock::time_point now) {
 void RateLimiter::acquire(size_t n) {
   // Unlimited receivers storing record by record must not take a lock per record.
   if (n == 0 || rate_.load(std::memory_order_relaxed) <= 0) return;
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   if (closed_ || rate_ <= 0) return;
   auto now = Clock::now();
   refill(now);
@@ -42,13 +42,16 @@ void RateLimiter::acquire(size_t n) {
     uint64_t generation = generation_;
     auto wake = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
                           (mine - earned_) / static_cast<double>(rate)));
-    cv_.wait_until(lock, wake, [&] { return closed_ || generation_ != generation; });
+    ++waiting_;
+    cv_.wait_until(mu_, wake,
+                   [&]() EMBER_REQUIRES(mu_) { return closed_ || generation_ != generation; });
+    --waiting_;
     now = Clock::now();
   }
 }
 
 void RateLimiter::setRate(int64_t records_per_second) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (records_per_second == rate_.load()) return;
   refill(Clock::now());  // what was earned so far counts at the old rate
   rate_ = records_per_second;
@@ -59,12 +62,17 @@ void RateLimiter::setRate(int64_t records_per_second) {
 }
 
 int64_t RateLimiter::rate() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return rate_.load();
 }
 
+size_t RateLimiter::waiting() const {
+  MutexLock lock(mu_);
+  return waiting_;
+}
+
 void RateLimiter::close() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   closed_ = true;
   cv_.notify_all();
 }

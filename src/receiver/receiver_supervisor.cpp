@@ -12,6 +12,7 @@ constexpr const char* kLog = "ReceiverSupervisor";
 ReceiverSupervisor::ReceiverSupervisor(std::shared_ptr<ReceiverBase> receiver, int stream_id,
                                        Duration restart_delay)
     : receiver_(std::move(receiver)), stream_id_(stream_id), restart_delay_(restart_delay) {
+  WriterLock lock(receiver_->supervisor_mu_);
   receiver_->supervisor_ = this;
 }
 
@@ -19,10 +20,12 @@ ReceiverSupervisor::~ReceiverSupervisor() {
   stop("context shut down");
   std::thread stopper;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopper = std::move(stopper_);
   }
   if (stopper.joinable()) stopper.join();
+  // Waits for receiver threads still inside a call into this supervisor.
+  WriterLock lock(receiver_->supervisor_mu_);
   receiver_->supervisor_ = nullptr;
 }
 
@@ -31,18 +34,18 @@ std::string ReceiverSupervisor::name() const {
 }
 
 bool ReceiverSupervisor::isStarted() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_ == State::kStarted;
 }
 
 bool ReceiverSupervisor::isStopped() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_ != State::kStarted;
 }
 
 bool ReceiverSupervisor::startReceiver() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_for_good_) return true;
     state_ = State::kStarted;
   }
@@ -60,7 +63,7 @@ bool ReceiverSupervisor::startReceiver() {
 
 void ReceiverSupervisor::stopReceiver(const std::string& reason) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (state_ != State::kStarted) return;
     state_ = State::kStopped;
   }
@@ -81,10 +84,10 @@ void ReceiverSupervisor::start() {
 void ReceiverSupervisor::stop(const std::string& reason) {
   // One stop at a time: a second caller must not run onStop while the first still joins
   // a restart that may be inside onStart.
-  std::lock_guard stop_lock(stop_mu_);
+  MutexLock stop_lock(stop_mu_);
   std::thread restarter;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopped_for_good_ = true;
     cv_.notify_all();
     if (restarter_.joinable() && restarter_.get_id() != std::this_thread::get_id()) {
@@ -97,7 +100,7 @@ void ReceiverSupervisor::stop(const std::string& reason) {
 
 void ReceiverSupervisor::restart(const std::string& message, std::optional<Duration> delay,
                                  std::exception_ptr error) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (stopped_for_good_) return;
   Duration wait = delay.value_or(restart_delay_);
   std::string why = message + (error ? ": " + describeException(error) : "");
@@ -124,13 +127,14 @@ void ReceiverSupervisor::restart(const std::string& message, std::optional<Durat
              "Restarting receiver with delay " + request.delay.toString() + ": " + request.why);
       for (;;) {
         {
-          std::lock_guard round_lock(mu_);
+          MutexLock round_lock(mu_);
           accept_again_ = false;  // requests of the run being stopped are this restart
         }
         stopReceiver("restarting");
         {
-          std::unique_lock wait_lock(mu_);
-          cv_.wait_for(wait_lock, request.delay.toChrono(), [&] { return stopped_for_good_; });
+          MutexLock wait_lock(mu_);
+          cv_.wait_for(mu_, request.delay.toChrono(),
+                       [&]() EMBER_REQUIRES(mu_) { return stopped_for_good_; });
           if (stopped_for_good_) break;
           restart_again_.reset();
           accept_again_ = true;
@@ -138,7 +142,7 @@ void ReceiverSupervisor::restart(const std::string& message, std::optional<Durat
         if (startReceiver()) break;
         logWarn(kLog, "Restarting receiver " + name() + " again in " + request.delay.toString());
       }
-      std::lock_guard done_lock(mu_);
+      MutexLock done_lock(mu_);
       accept_again_ = false;
       if (stopped_for_good_ || !restart_again_) {
         restart_again_.reset();
@@ -152,7 +156,7 @@ void ReceiverSupervisor::restart(const std::string& message, std::optional<Durat
 }
 
 void ReceiverSupervisor::stopAsync(const std::string& reason) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (stopper_.joinable() || stopped_for_good_) return;
   // Stopping joins receiver threads in onStop: never on the receiver's own thread.
   stopper_ = std::thread([this, reason] { stop(reason); });
@@ -165,14 +169,14 @@ void ReceiverSupervisor::reportError(const std::string& message, std::exception_
 }
 
 void ReceiverSupervisor::setEventHook(EventHook hook) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   hook_ = std::move(hook);
 }
 
 void ReceiverSupervisor::notify(ReceiverEvent event, const std::string& message) {
   EventHook hook;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     hook = hook_;
   }
   if (hook) hook(event, message);
@@ -183,15 +187,19 @@ void ReceiverSupervisor::notify(ReceiverEvent event, const std::string& message)
 namespace ember {
 
 void ReceiverBase::restart(const std::string& message) {
+  detail::ReaderLock lock(supervisor_mu_);
   if (supervisor_ != nullptr) supervisor_->restart(message, std::nullopt, nullptr);
 }
 void ReceiverBase::restart(const std::string& message, Duration delay) {
+  detail::ReaderLock lock(supervisor_mu_);
   if (supervisor_ != nullptr) supervisor_->restart(message, delay, nullptr);
 }
 void ReceiverBase::restart(const std::string& message, std::exception_ptr error) {
+  detail::ReaderLock lock(supervisor_mu_);
   if (supervisor_ != nullptr) supervisor_->restart(message, std::nullopt, std::move(error));
 }
 void ReceiverBase::reportError(const std::string& message, std::exception_ptr error) {
+  detail::ReaderLock lock(supervisor_mu_);
   if (supervisor_ != nullptr) {
     supervisor_->reportError(message, std::move(error));
   } else {
@@ -199,10 +207,20 @@ void ReceiverBase::reportError(const std::string& message, std::exception_ptr er
   }
 }
 void ReceiverBase::stop(const std::string& message) {
+  detail::ReaderLock lock(supervisor_mu_);
   if (supervisor_ != nullptr) supervisor_->stopAsync(message);
 }
-bool ReceiverBase::isStarted() const { return supervisor_ != nullptr && supervisor_->isStarted(); }
-bool ReceiverBase::isStopped() const { return supervisor_ == nullptr || supervisor_->isStopped(); }
-int ReceiverBase::streamId() const { return supervisor_ != nullptr ? supervisor_->streamId() : -1; }
+bool ReceiverBase::isStarted() const {
+  detail::ReaderLock lock(supervisor_mu_);
+  return supervisor_ != nullptr && supervisor_->isStarted();
+}
+bool ReceiverBase::isStopped() const {
+  detail::ReaderLock lock(supervisor_mu_);
+  return supervisor_ == nullptr || supervisor_->isStopped();
+}
+int ReceiverBase::streamId() const {
+  detail::ReaderLock lock(supervisor_mu_);
+  return supervisor_ != nullptr ? supervisor_->streamId() : -1;
+}
 
 }  // namespace ember

@@ -2,12 +2,11 @@
 /// Supervises one receiver: starts it, restarts it after failures (asynchronously, after a
 /// delay), stops it. Thread-safe.
 
-#include <condition_variable>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/receiver.hpp>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -55,19 +54,19 @@ class ReceiverSupervisor {
   Duration restart_delay_;
   void notify(ReceiverEvent event, const std::string& message);
 
-  std::mutex stop_mu_;  // serialises stop()
-  EventHook hook_;      // guarded by mu_
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  State state_ = State::kInitialized;
-  bool stopped_for_good_ = false;
-  bool restarting_ = false;
+  Mutex stop_mu_;  // serialises stop()
+  mutable Mutex mu_ EMBER_ACQUIRED_AFTER(stop_mu_);
+  EventHook hook_ EMBER_GUARDED_BY(mu_);
+  CondVar cv_;
+  State state_ EMBER_GUARDED_BY(mu_) = State::kInitialized;
+  bool stopped_for_good_ EMBER_GUARDED_BY(mu_) = false;
+  bool restarting_ EMBER_GUARDED_BY(mu_) = false;
   /// While a restart is under way, a request from the run it started (`accept_again_`
   /// from just before `onStart`) is kept here and served by the same restart thread.
-  bool accept_again_ = false;
-  std::optional<RestartRequest> restart_again_;
-  std::thread restarter_;
-  std::thread stopper_;
+  bool accept_again_ EMBER_GUARDED_BY(mu_) = false;
+  std::optional<RestartRequest> restart_again_ EMBER_GUARDED_BY(mu_);
+  std::thread restarter_ EMBER_GUARDED_BY(mu_);
+  std::thread stopper_ EMBER_GUARDED_BY(mu_);
 };
 
 }  // namespace ember::detail

@@ -47,7 +47,7 @@ ReceiverTracker::~ReceiverTracker() {
 
 void ReceiverTracker::addReceiver(int stream_id, std::shared_ptr<ReceiverBase> receiver,
                                   MakeBlockGenerator make, DecodeBlock decode) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto e = std::make_unique<Entry>();
   e->stream_id = stream_id;
   e->receiver = std::move(receiver);
@@ -61,7 +61,7 @@ void ReceiverTracker::start(const std::optional<std::string>& wal_directory) {
   if (wal_directory) {
     wal_ = std::make_unique<WriteAheadLog>(*wal_directory);
     size_t replayed = 0;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     wal_->continueAfter(restored_wal_.upto);
     for (const auto& [stream, seq, position] : restored_wal_.positions) {
       positions_[stream] = {seq, position};
@@ -111,7 +111,7 @@ void ReceiverTracker::start(const std::optional<std::string>& wal_directory) {
     e->supervisor->setEventHook([this, info](ReceiverEvent event, const std::string& message) {
       ReceiverInfo snapshot;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         if (event == ReceiverEvent::kError) {
           info->lastErrorMessage = message;
           info->lastError = message;
@@ -143,7 +143,7 @@ void ReceiverTracker::start(const std::optional<std::string>& wal_directory) {
 
 void ReceiverTracker::stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     timer_stop_ = true;
   }
   timer_cv_.notify_all();
@@ -160,9 +160,10 @@ void ReceiverTracker::stop() {
 }
 
 void ReceiverTracker::timerLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (!timer_stop_) {
-    timer_cv_.wait_for(lock, block_interval_.toChrono(), [&] { return timer_stop_; });
+    timer_cv_.wait_for(mu_, block_interval_.toChrono(),
+                       [&]() EMBER_REQUIRES(mu_) { return timer_stop_; });
     if (timer_stop_) return;
     lock.unlock();
     for (auto& e : entries_) cutLogged(*e->generator, *e->receiver);
@@ -175,19 +176,23 @@ void ReceiverTracker::addBlock(int stream_id, std::shared_ptr<const void> block,
   // Durable before it counts as stored. Appending and queueing are one step for
   // allocation (append_mu_), so a batch never takes a block while an earlier sequence
   // number is still on its way: a checkpoint's "allocated up to n" covers all of 1..n.
-  std::unique_lock append_lock(append_mu_, std::defer_lock);
-  uint64_t seq = 0;
   if (wal_) {
-    append_lock.lock();
-    seq = wal_->append(stream_id, position, encoded);
+    MutexLock append_lock(append_mu_);
+    uint64_t seq = wal_->append(stream_id, position, encoded);
+    queueBlock(stream_id, {std::move(block), records, seq}, position);
+  } else {
+    queueBlock(stream_id, {std::move(block), records, 0}, position);
   }
-  std::lock_guard lock(mu_);
-  if (!position.empty()) positions_[stream_id] = {seq, position};
-  unallocated_[stream_id].push_back({std::move(block), records, seq});
+}
+
+void ReceiverTracker::queueBlock(int stream_id, ReceivedBlock block, const std::string& position) {
+  MutexLock lock(mu_);
+  if (!position.empty()) positions_[stream_id] = {block.seq, position};
+  unallocated_[stream_id].push_back(std::move(block));
 }
 
 std::optional<std::string> ReceiverTracker::lastPosition(int stream_id) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = positions_.find(stream_id);
   if (it == positions_.end()) return std::nullopt;
   return it->second.second;
@@ -198,8 +203,8 @@ void ReceiverTracker::allocateBlocksToBatch(Time t) {
   for (auto& e : entries_) {
     if (e->generator) cutLogged(*e->generator, *e->receiver);
   }
-  std::lock_guard append_lock(append_mu_);
-  std::lock_guard lock(mu_);
+  MutexLock append_lock(append_mu_);
+  MutexLock lock(mu_);
   auto& batch = allocated_[t];
   for (auto& [stream, blocks] : unallocated_) {
     auto& dst = batch[stream];
@@ -217,7 +222,7 @@ void ReceiverTracker::allocateBlocksToBatch(Time t) {
 }
 
 WalCheckpoint ReceiverTracker::walCheckpoint(Time t) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WalCheckpoint out;
   auto it = allocated_upto_at_.upper_bound(t);
   out.upto = it == allocated_upto_at_.begin() ? restored_wal_.upto : std::prev(it)->second;
@@ -226,7 +231,7 @@ WalCheckpoint ReceiverTracker::walCheckpoint(Time t) const {
 }
 
 void ReceiverTracker::restoreWal(const WalCheckpoint& state) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   restored_wal_ = state;
 }
 
@@ -235,7 +240,7 @@ void ReceiverTracker::walCovered(uint64_t upto) {
 }
 
 std::vector<ReceivedBlock> ReceiverTracker::blocksOf(Time t, int stream_id) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = allocated_.find(t);
   if (it == allocated_.end()) return {};
   auto s = it->second.find(stream_id);
@@ -243,7 +248,7 @@ std::vector<ReceivedBlock> ReceiverTracker::blocksOf(Time t, int stream_id) cons
 }
 
 bool ReceiverTracker::hasUnallocatedBlocks() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [stream, blocks] : unallocated_) {
     if (!blocks.empty()) return true;
   }
@@ -251,7 +256,7 @@ bool ReceiverTracker::hasUnallocatedBlocks() const {
 }
 
 void ReceiverTracker::cleanupOldBatches(Time before) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   allocated_.erase(allocated_.begin(), allocated_.lower_bound(before));
 }
 

@@ -17,25 +17,26 @@ void SystemClock::setTime(Time) {
 }
 
 bool SystemClock::waitUntil(Time t) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
     if (interrupted_) return false;
     Time current = now();
     if (current >= t) return true;
     // The system clock can jump; wake at least every 100 ms to look again.
     auto wait = std::min<int64_t>((t - current).milliseconds(), 100);
-    cv_.wait_for(lock, std::chrono::milliseconds(wait));
+    cv_.wait_for(mu_, std::chrono::milliseconds(wait),
+                 [&]() EMBER_REQUIRES(mu_) { return interrupted_; });
   }
 }
 
 void SystemClock::interrupt() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   interrupted_ = true;
   cv_.notify_all();
 }
 
 void SystemClock::reset() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   interrupted_ = false;
 }
 
@@ -47,7 +48,7 @@ void ManualClock::advance(Duration d) {
 void ManualClock::setTime(Time t) {
   std::function<void(Time)> hook;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (t.milliseconds() < now_.load()) {
       throw UsageError("ManualClock::setTime: time cannot go backwards (from " + now().toString() +
                        " to " + t.toString() + ")");
@@ -60,24 +61,25 @@ void ManualClock::setTime(Time t) {
 }
 
 bool ManualClock::waitUntil(Time t) {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return interrupted_ || now_.load() >= t.milliseconds(); });
+  MutexLock lock(mu_);
+  cv_.wait(mu_,
+           [&]() EMBER_REQUIRES(mu_) { return interrupted_ || now_.load() >= t.milliseconds(); });
   return !interrupted_;
 }
 
 void ManualClock::interrupt() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   interrupted_ = true;
   cv_.notify_all();
 }
 
 void ManualClock::reset() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   interrupted_ = false;
 }
 
 void ManualClock::setOnAdvanced(std::function<void(Time)> hook) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   on_advanced_ = std::move(hook);
 }
 

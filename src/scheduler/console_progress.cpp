@@ -4,13 +4,13 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/logging.hpp>
-#include <mutex>
 
 namespace ember::detail {
 namespace {
-std::mutex g_console_mu;
-bool g_status_shown = false;  // guarded by g_console_mu
+Mutex g_console_mu;
+bool g_status_shown EMBER_GUARDED_BY(g_console_mu) = false;
 
 std::string withThousands(int64_t n) {
   std::string digits = std::to_string(n < 0 ? -n : n);
@@ -37,7 +37,7 @@ std::string formatProgress(const BatchInfo& batch, Duration interval, bool color
 }
 
 void clearConsoleProgress() {
-  std::lock_guard lock(g_console_mu);
+  MutexLock lock(g_console_mu);
   if (!g_status_shown) return;
   static const char kClear[] = "\r\x1b[K";
   [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, kClear, sizeof(kClear) - 1);
@@ -52,7 +52,7 @@ bool stderrIsTerminal() {
 void ConsoleProgress::onBatchCompleted(const BatchInfo& batch) {
   if (terminal_) {
     std::string line = "\r\x1b[K" + formatProgress(batch, interval_, true);
-    std::lock_guard lock(g_console_mu);
+    MutexLock lock(g_console_mu);
     [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
     g_status_shown = true;
     return;

@@ -9,7 +9,7 @@ ListenerBus::ListenerBus() : thread_([this] { loop(); }) {}
 
 ListenerBus::~ListenerBus() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
@@ -17,18 +17,18 @@ ListenerBus::~ListenerBus() {
 }
 
 void ListenerBus::add(std::shared_ptr<StreamingListener> listener) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   listeners_.push_back(std::move(listener));
 }
 
 void ListenerBus::remove(const std::shared_ptr<StreamingListener>& listener) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::erase(listeners_, listener);
 }
 
 void ListenerBus::post(std::function<void(StreamingListener&)> event) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (listeners_.empty()) return;
     if (queue_.size() >= kCapacity) {
       if (dropped_++ % 1000 == 0) {
@@ -45,20 +45,20 @@ void ListenerBus::post(std::function<void(StreamingListener&)> event) {
 }
 
 void ListenerBus::drain(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   uint64_t target = posted_;
-  cv_.wait_for(lock, timeout, [&] { return delivered_ >= target || stop_; });
+  cv_.wait_for(mu_, timeout, [&]() EMBER_REQUIRES(mu_) { return delivered_ >= target || stop_; });
 }
 
 uint64_t ListenerBus::dropped() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return dropped_;
 }
 
 void ListenerBus::loop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    cv_.wait(mu_, [&]() EMBER_REQUIRES(mu_) { return stop_ || !queue_.empty(); });
     if (queue_.empty()) return;
     auto event = std::move(queue_.front());
     queue_.pop_front();

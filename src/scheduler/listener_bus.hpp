@@ -3,13 +3,12 @@
 /// never slow batches down. Thread-safe.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/listener.hpp>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -33,12 +32,14 @@ class ListenerBus {
  private:
   void loop();
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::shared_ptr<StreamingListener>> listeners_;
-  std::deque<std::function<void(StreamingListener&)>> queue_;
-  uint64_t posted_ = 0, delivered_ = 0, dropped_ = 0;
-  bool stop_ = false;
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::vector<std::shared_ptr<StreamingListener>> listeners_ EMBER_GUARDED_BY(mu_);
+  std::deque<std::function<void(StreamingListener&)>> queue_ EMBER_GUARDED_BY(mu_);
+  uint64_t posted_ EMBER_GUARDED_BY(mu_) = 0;
+  uint64_t delivered_ EMBER_GUARDED_BY(mu_) = 0;
+  uint64_t dropped_ EMBER_GUARDED_BY(mu_) = 0;
+  bool stop_ EMBER_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -79,7 +79,7 @@ void RateController::batchCompleted(const BatchInfo& info) {
   auto scheduling = info.schedulingDelay();
   auto processing = info.processingDelay();
   if (!scheduling || !processing || !info.processingEndTime) return;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto& [id, stream] : streams_) {
     auto in = info.streamIdToInputInfo.find(id);
     if (in == info.streamIdToInputInfo.end()) continue;

@@ -4,9 +4,9 @@
 /// stream (receivers set their rate limiters to it), as Spark's RateController does.
 
 #include <cstdint>
+#include <ember/internal/thread_annotations.hpp>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -65,8 +65,8 @@ class RateController {
     std::shared_ptr<InputNode> input;
     PidRateEstimator estimator;
   };
-  std::mutex mu_;
-  std::map<int, Stream> streams_;
+  Mutex mu_;
+  std::map<int, Stream> streams_ EMBER_GUARDED_BY(mu_);
 };
 
 }  // namespace ember::detail

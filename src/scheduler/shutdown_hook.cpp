@@ -7,12 +7,11 @@
 
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <ember/internal/streaming_core.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/logging.hpp>
-#include <mutex>
 #include <thread>
 
 namespace ember::detail {
@@ -30,10 +29,10 @@ std::atomic<int64_t> g_first_signal_ns{0};
 std::atomic<bool> g_installed{false};
 static_assert(std::atomic<int64_t>::is_always_lock_free, "used in a signal handler");
 static_assert(std::atomic<bool>::is_always_lock_free, "used in a signal handler");
-std::mutex g_mu;
-std::condition_variable g_dispatch_done;
-StreamingCore* g_dispatching = nullptr;  // guarded by g_mu
-std::thread::id g_watcher_id;
+Mutex g_mu;
+CondVar g_dispatch_done;
+StreamingCore* g_dispatching EMBER_GUARDED_BY(g_mu) = nullptr;
+std::thread::id g_watcher_id EMBER_GUARDED_BY(g_mu);
 struct sigaction g_old_int, g_old_term;  // written under g_mu before the handler runs
 
 /// Async-signal-safe, as everything the handler calls (clock_gettime, sigaction, raise,
@@ -77,7 +76,7 @@ void watcherLoop() {
     {
       // While dispatching, removeShutdownHook (called as the context is destroyed) waits,
       // so `core` stays valid.
-      std::lock_guard lock(g_mu);
+      MutexLock lock(g_mu);
       core = g_core.load();
       if (core == nullptr) continue;
       g_dispatching = core;
@@ -88,7 +87,7 @@ void watcherLoop() {
                 (graceful ? "gracefully" : "now") +
                 " (a repeat within a second is the same request; one later exits at once)");
     core->stop(graceful);
-    std::lock_guard lock(g_mu);
+    MutexLock lock(g_mu);
     g_dispatching = nullptr;
     g_dispatch_done.notify_all();
   }
@@ -97,7 +96,7 @@ void watcherLoop() {
 }  // namespace
 
 void installShutdownHook(StreamingCore* core) {
-  std::lock_guard lock(g_mu);
+  MutexLock lock(g_mu);
   if (g_pipe[0] < 0) {
     if (::pipe2(g_pipe, O_CLOEXEC) != 0) {
       logWarn("StreamingContext",
@@ -123,7 +122,7 @@ void installShutdownHook(StreamingCore* core) {
 }
 
 void removeShutdownHook(StreamingCore* core, bool wait_for_dispatch) {
-  std::unique_lock lock(g_mu);
+  MutexLock lock(g_mu);
   StreamingCore* expected = core;
   // After a signal our handler stays: repeats of it within a second must not end the
   // process, and a later one gives the process its old handlers back itself.
@@ -131,7 +130,7 @@ void removeShutdownHook(StreamingCore* core, bool wait_for_dispatch) {
     restoreHandlers();
   }
   if (wait_for_dispatch && std::this_thread::get_id() != g_watcher_id) {
-    g_dispatch_done.wait(lock, [&] { return g_dispatching != core; });
+    g_dispatch_done.wait(g_mu, [&]() EMBER_REQUIRES(g_mu) { return g_dispatching != core; });
   }
 }
 

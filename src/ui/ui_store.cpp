@@ -45,34 +45,34 @@ UiStore::UiStore(Duration batch_duration, size_t retained_batches,
       streams_(std::move(input_stream_names)) {}
 
 void UiStore::onStreamingStarted(int64_t time) {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   start_time_ = time;
 }
 
 void UiStore::onReceiverStarted(const ReceiverInfo& receiver) {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   receivers_[receiver.streamId] = receiver;
   if (!receiver.name.empty()) streams_[receiver.streamId] = receiver.name;
 }
 
 void UiStore::onReceiverError(const ReceiverInfo& receiver) {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   receivers_[receiver.streamId] = receiver;
 }
 
 void UiStore::onReceiverStopped(const ReceiverInfo& receiver) {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   receivers_[receiver.streamId] = receiver;
 }
 
 void UiStore::onBatchSubmitted(const BatchInfo& batch) {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   active_[batch.batchTime] = UiBatch{batch, BatchStatus::kQueued};
   if (!last_received_ || *last_received_ < batch.batchTime) last_received_ = batch.batchTime;
 }
 
 void UiStore::onBatchStarted(const BatchInfo& batch) {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   UiBatch& b = active_[batch.batchTime];
   // Output operation events may have arrived first; keep what they recorded.
   auto ops = std::move(b.info.outputOperationInfos);
@@ -85,7 +85,7 @@ void UiStore::onBatchStarted(const BatchInfo& batch) {
 }
 
 void UiStore::onBatchCompleted(const BatchInfo& batch) {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   active_.erase(batch.batchTime);
   completed_.push_back(UiBatch{batch, BatchStatus::kCompleted});
   while (completed_.size() > retained_) completed_.pop_front();
@@ -94,7 +94,7 @@ void UiStore::onBatchCompleted(const BatchInfo& batch) {
 }
 
 void UiStore::updateOp(const OutputOperationInfo& op) {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   auto it = active_.find(op.batchTime);
   if (it != active_.end()) it->second.info.outputOperationInfos[op.id] = op;
 }
@@ -104,7 +104,7 @@ void UiStore::onOutputOperationCompleted(const OutputOperationInfo& op) { update
 
 void UiStore::onTask(const detail::TaskMetrics& task) {
   if (task.batch_ms < 0) return;  // driver-side actions outside batches
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   auto& list = tasks_[task.batch_ms];
   if (list.size() < kMaxTasksPerBatch) {
     list.push_back(UiTask{std::string(task.stage), task.partition, task.attempts, task.failed,
@@ -114,12 +114,12 @@ void UiStore::onTask(const detail::TaskMetrics& task) {
 }
 
 std::map<int, std::string> UiStore::inputStreams() const {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   return streams_;
 }
 
 UiTotals UiStore::totals() const {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   UiTotals t;
   t.startTime = start_time_;
   t.totalCompletedBatches = completed_total_;
@@ -143,14 +143,14 @@ UiTotals UiStore::totals() const {
 }
 
 std::vector<ReceiverInfo> UiStore::receivers() const {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   std::vector<ReceiverInfo> out;
   for (const auto& [id, r] : receivers_) out.push_back(r);
   return out;
 }
 
 std::vector<UiBatch> UiStore::batches() const {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   std::vector<UiBatch> out;
   out.reserve(active_.size() + completed_.size());
   for (auto status : {BatchStatus::kProcessing, BatchStatus::kQueued}) {
@@ -163,7 +163,7 @@ std::vector<UiBatch> UiStore::batches() const {
 }
 
 std::optional<UiBatch> UiStore::batch(int64_t batch_ms) const {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   if (auto it = active_.find(Time(batch_ms)); it != active_.end()) return it->second;
   for (const auto& b : completed_) {
     if (b.info.batchTime.milliseconds() == batch_ms) return b;
@@ -172,13 +172,13 @@ std::optional<UiBatch> UiStore::batch(int64_t batch_ms) const {
 }
 
 std::vector<UiTask> UiStore::tasks(int64_t batch_ms) const {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   auto it = tasks_.find(batch_ms);
   return it == tasks_.end() ? std::vector<UiTask>{} : it->second;
 }
 
 std::vector<int64_t> UiStore::batchesWithTasks() const {
-  std::lock_guard lock(mu_);
+  detail::MutexLock lock(mu_);
   std::vector<int64_t> out;
   for (auto it = tasks_.rbegin(); it != tasks_.rend(); ++it) out.push_back(it->first);
   return out;

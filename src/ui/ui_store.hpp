@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <deque>
 #include <ember/internal/runtime.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/listener.hpp>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,19 +87,22 @@ class UiStore final : public StreamingListener {
   std::vector<int64_t> batchesWithTasks() const;
 
  private:
-  void updateOp(const OutputOperationInfo& op);
+  void updateOp(const OutputOperationInfo& op) EMBER_EXCLUDES(mu_);
 
   const Duration batch_duration_;
   const size_t retained_;
-  mutable std::mutex mu_;
-  std::map<int, std::string> streams_;
-  int64_t start_time_ = 0;
-  int64_t completed_total_ = 0, received_records_ = 0, processed_records_ = 0;
-  std::map<int, ReceiverInfo> receivers_;
-  std::map<Time, UiBatch> active_;  // queued and processing
-  std::deque<UiBatch> completed_;   // oldest first, at most retained_
-  std::optional<Time> last_received_;
-  std::map<int64_t, std::vector<UiTask>> tasks_;  // by batch, the newest kTaskBatches
+  mutable detail::Mutex mu_;
+  std::map<int, std::string> streams_ EMBER_GUARDED_BY(mu_);
+  int64_t start_time_ EMBER_GUARDED_BY(mu_) = 0;
+  int64_t completed_total_ EMBER_GUARDED_BY(mu_) = 0;
+  int64_t received_records_ EMBER_GUARDED_BY(mu_) = 0;
+  int64_t processed_records_ EMBER_GUARDED_BY(mu_) = 0;
+  std::map<int, ReceiverInfo> receivers_ EMBER_GUARDED_BY(mu_);
+  std::map<Time, UiBatch> active_ EMBER_GUARDED_BY(mu_);  // queued and processing
+  std::deque<UiBatch> completed_ EMBER_GUARDED_BY(mu_);   // oldest first, at most retained_
+  std::optional<Time> last_received_ EMBER_GUARDED_BY(mu_);
+  // By batch, the newest kTaskBatches.
+  std::map<int64_t, std::vector<UiTask>> tasks_ EMBER_GUARDED_BY(mu_);
 };
 
 }  // namespace ember::ui

@@ -12,14 +12,13 @@
 ///   "EMBRCKPT"  fixed32 format version  fixed64 body length  fixed64 hashBytes(body)  body
 /// where body = `encode(CheckpointContents)` (codec.hpp).
 
-#include <condition_variable>
 #include <ember/codec.hpp>
 #include <ember/internal/rdd_node.hpp>
 #include <ember/internal/struct_macro.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/time.hpp>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -131,11 +130,11 @@ class CheckpointWriter {
   void writeOne(Task& task);
 
   CheckpointStore store_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::optional<Task> waiting_;
-  bool stop_ = false;
-  Stats stats_;
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::optional<Task> waiting_ EMBER_GUARDED_BY(mu_);
+  bool stop_ EMBER_GUARDED_BY(mu_) = false;
+  Stats stats_ EMBER_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -10,11 +10,11 @@
 #include <ember/error.hpp>
 #include <ember/internal/rdd_node.hpp>
 #include <ember/internal/streaming_core.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/time.hpp>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <typeinfo>
@@ -151,7 +151,7 @@ class DStreamNode : public DStreamNodeBase {
   /// The RDD of batch `t`, computed once and remembered; nothing if `t` is not a valid time
   /// for this stream.
   std::optional<RddPtr<T>> getOrCompute(Time t) {
-    std::lock_guard lock(mu_);  // recursive: stateful nodes compute from their own previous RDD
+    RecursiveMutexLock lock(mu_);  // recursive: stateful nodes compute from their own previous RDD
     if (auto it = generated_.find(t); it != generated_.end()) return it->second;
     if (!isTimeValid(t)) return std::nullopt;
     // A recovered stateful node has no state before its checkpoint.
@@ -166,7 +166,7 @@ class DStreamNode : public DStreamNodeBase {
   void materialize(Time t) override {
     std::optional<RddPtr<T>> rdd;
     {
-      std::lock_guard lock(mu_);
+      RecursiveMutexLock lock(mu_);
       if (auto it = generated_.find(t); it != generated_.end()) rdd = it->second;
     }
     if (rdd && *rdd) (*rdd)->prepare();
@@ -178,13 +178,13 @@ class DStreamNode : public DStreamNodeBase {
 
   /// The RDD of batch `t` if it has been computed (never computes it).
   RddPtr<T> generatedAt(Time t) {
-    std::lock_guard lock(mu_);
+    RecursiveMutexLock lock(mu_);
     auto it = generated_.find(t);
     return it != generated_.end() && it->second ? *it->second : nullptr;
   }
   /// Puts back the RDD of batch `t` from a checkpoint.
   void restoreRdd(Time t, RddPtr<T> rdd) {
-    std::lock_guard lock(mu_);
+    RecursiveMutexLock lock(mu_);
     generated_.insert_or_assign(t, std::optional<RddPtr<T>>(std::move(rdd)));
   }
 
@@ -201,13 +201,13 @@ class DStreamNode : public DStreamNodeBase {
   virtual std::optional<RddPtr<T>> compute(Time t) = 0;
 
   void clearOlderThan(Time t) override {
-    std::lock_guard lock(mu_);
+    RecursiveMutexLock lock(mu_);
     generated_.erase(generated_.begin(), generated_.upper_bound(t));
   }
 
  private:
-  std::recursive_mutex mu_;
-  std::map<Time, std::optional<RddPtr<T>>> generated_;
+  RecursiveMutex mu_;
+  std::map<Time, std::optional<RddPtr<T>>> generated_ EMBER_GUARDED_BY(mu_);
 };
 
 template <class T>

@@ -6,14 +6,13 @@
 /// (cutting the current ones first, so a batch holds everything received before its time)
 /// to that batch. Thread-safe.
 
-#include <condition_variable>
 #include <deque>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/receiver.hpp>
 #include <ember/time.hpp>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -90,25 +89,31 @@ class ReceiverTracker final : public BlockSink {
   void timerLoop();
   int64_t cappedRate(int64_t rate) const;     // `rate` within maxRate
   const Entry* entryOf(int stream_id) const;  // nullptr for no such receiver
+  void queueBlock(int stream_id, ReceivedBlock block, const std::string& position)
+      EMBER_EXCLUDES(mu_);
 
   StreamingCore& core_;
   Duration block_interval_;
   int64_t max_rate_ = 0;  // ember.streaming.receiver.maxRate (<= 0: none)
-  mutable std::mutex mu_;
-  std::condition_variable timer_cv_;
-  bool timer_stop_ = false;
+  // Appending to the log and queueing the block are one step against allocation.
+  Mutex append_mu_;
+  mutable Mutex mu_ EMBER_ACQUIRED_AFTER(append_mu_);
+  CondVar timer_cv_;
+  bool timer_stop_ EMBER_GUARDED_BY(mu_) = false;
+  // Filled by addReceiver before start, fixed afterwards: read without the lock.
   std::vector<std::unique_ptr<Entry>> entries_;
-  std::map<int, std::deque<ReceivedBlock>> unallocated_;
-  std::map<Time, std::map<int, std::vector<ReceivedBlock>>> allocated_;
+  std::map<int, std::deque<ReceivedBlock>> unallocated_ EMBER_GUARDED_BY(mu_);
+  std::map<Time, std::map<int, std::vector<ReceivedBlock>>> allocated_ EMBER_GUARDED_BY(mu_);
   std::thread timer_;
 
   // Write-ahead log.
-  std::unique_ptr<WriteAheadLog> wal_;
-  std::mutex append_mu_;  // a log append and its block's queueing, against allocation
-  WalCheckpoint restored_wal_;
-  uint64_t allocated_upto_ = 0;                 // highest sequence number allocated to a batch
-  std::map<Time, uint64_t> allocated_upto_at_;  // ... as of each recent batch
-  std::map<int, std::pair<uint64_t, std::string>> positions_;  // stream -> newest (seq, position)
+  std::unique_ptr<WriteAheadLog> wal_;  // set by start, before the receivers run
+  WalCheckpoint restored_wal_ EMBER_GUARDED_BY(mu_);
+  // The highest sequence number allocated to a batch, and the same as of each recent batch.
+  uint64_t allocated_upto_ EMBER_GUARDED_BY(mu_) = 0;
+  std::map<Time, uint64_t> allocated_upto_at_ EMBER_GUARDED_BY(mu_);
+  // stream -> newest (seq, position)
+  std::map<int, std::pair<uint64_t, std::string>> positions_ EMBER_GUARDED_BY(mu_);
 };
 
 }  // namespace ember::detail

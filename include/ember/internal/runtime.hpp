@@ -3,13 +3,12 @@
 /// partition, with retries. Engine-internal; users reach it through RDD actions.
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <ember/internal/thread_annotations.hpp>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -85,13 +84,13 @@ class Runtime {
   std::atomic<uint64_t> tasks_completed_{0};
   std::atomic<uint64_t> task_retries_{0};
 
-  std::mutex observer_mu_;
-  std::shared_ptr<const TaskObserver> observer_;  // guarded by observer_mu_
+  Mutex observer_mu_;
+  std::shared_ptr<const TaskObserver> observer_ EMBER_GUARDED_BY(observer_mu_);
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;  // guarded by mu_
-  bool shutting_down_ = false;               // guarded by mu_
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<std::function<void()>> queue_ EMBER_GUARDED_BY(mu_);
+  bool shutting_down_ EMBER_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
 

@@ -10,7 +10,7 @@
 
 #include <ember/hash.hpp>
 #include <ember/internal/rdd_node.hpp>
-#include <mutex>
+#include <ember/internal/thread_annotations.hpp>
 #include <utility>
 
 namespace ember::detail {
@@ -37,7 +37,7 @@ class BucketStage {
 
   void prepare() {
     parent_->prepare();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (outputs_) return;
     auto outputs = std::make_shared<std::vector<MapOutput>>(parent_->numPartitions());
     parent_->runtime()->runTasks(name_, outputs->size(), [&](size_t m) {
@@ -68,8 +68,8 @@ class BucketStage {
   size_t reducers_;
   BucketOf bucket_of_;
   std::string name_;
-  std::mutex mu_;
-  std::shared_ptr<std::vector<MapOutput>> outputs_;
+  Mutex mu_;
+  std::shared_ptr<std::vector<MapOutput>> outputs_;  // set once under mu_, by prepare()
 };
 
 /// `combineByKey` and everything built on it (reduceByKey, groupByKey, countByValue).
@@ -102,7 +102,7 @@ class ShuffledRdd final : public RddNode<std::pair<K, C>> {
   void prepare() override {
     if (!map_side_combine_) return buckets_->prepare();
     parent_->prepare();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (combined_) return;
     auto outputs = std::make_shared<std::vector<CombinedOutput>>(parent_->numPartitions());
     this->runtime()->runTasks(this->name() + " (shuffle map)", outputs->size(), [&](size_t m) {
@@ -203,8 +203,8 @@ class ShuffledRdd final : public RddNode<std::pair<K, C>> {
   MergeV merge_value_;
   MergeC merge_combiners_;
   std::optional<BucketStage<In>> buckets_;
-  std::mutex mu_;
-  std::shared_ptr<std::vector<CombinedOutput>> combined_;
+  Mutex mu_;
+  std::shared_ptr<std::vector<CombinedOutput>> combined_;  // set once under mu_, by prepare()
 };
 
 /// Spreads records evenly over `n` partitions (`repartition`).

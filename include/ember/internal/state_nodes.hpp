@@ -9,6 +9,7 @@
 #include <absl/container/flat_hash_set.h>
 
 #include <ember/internal/disk_state_store.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/internal/window_nodes.hpp>
 #include <ember/state.hpp>
 #include <filesystem>
@@ -37,7 +38,7 @@ class LazyDiskStore {
       : parent_(std::move(parent)), name_(std::move(name)) {}
   explicit operator bool() const { return parent_.has_value(); }
   std::shared_ptr<DiskStateStore> get() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (parent_ && !store_) store_ = DiskStateStore::open(*parent_, name_);
     return store_;
   }
@@ -45,8 +46,8 @@ class LazyDiskStore {
  private:
   std::optional<std::string> parent_;
   std::string name_;
-  std::mutex mu_;
-  std::shared_ptr<DiskStateStore> store_;
+  Mutex mu_;
+  std::shared_ptr<DiskStateStore> store_ EMBER_GUARDED_BY(mu_);
 };
 
 /// The state of `updateStateByKey` for one batch in the store: `prepare()` applies the
@@ -84,7 +85,7 @@ class DiskStateRdd final : public RddNode<std::pair<K, S>> {
 
   size_t numPartitions() const override { return n_; }
   void prepare() override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (done_) return;
     if (previous_) previous_->prepare();  // the previous batch commits first
     if (initial_) initial_->prepare();
@@ -175,9 +176,10 @@ class DiskStateRdd final : public RddNode<std::pair<K, S>> {
   Time time_;
   Update update_;
   std::shared_ptr<DiskStateStore> store_;
-  std::mutex mu_;
+  Mutex mu_;
+  // Filled by prepare() under mu_; read by the tasks that run after it.
   std::vector<std::shared_ptr<const DiskStateStore::View>> views_;
-  bool done_ = false;
+  bool done_ EMBER_GUARDED_BY(mu_) = false;
 };
 
 /// Spark's `updateStateByKey`: the state RDD of batch `t` from that of the previous batch

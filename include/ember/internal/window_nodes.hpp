@@ -11,6 +11,7 @@
 #include <ember/internal/checkpoint.hpp>
 #include <ember/internal/dstream_node.hpp>
 #include <ember/internal/shuffle.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/state.hpp>
 #include <optional>
 #include <string>
@@ -57,13 +58,14 @@ class MaterializedRdd final : public RddNode<T> {
         parent_(std::move(parent)) {}
   size_t numPartitions() const override { return partitions_; }
   void prepare() override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!parent_) return;
     parent_->prepare();
     std::vector<VectorSink<T>> parts(partitions_);
+    RddPtr<T> parent = parent_;  // the tasks run while this thread holds mu_
     this->runtime()->runTasks(this->name(), partitions_, [&](size_t p) {
       parts[p] = VectorSink<T>();
-      parent_->compute(p, parts[p]);
+      parent->compute(p, parts[p]);
     });
     data_.reserve(partitions_);
     for (auto& part : parts) {
@@ -81,8 +83,8 @@ class MaterializedRdd final : public RddNode<T> {
 
  private:
   size_t partitions_;
-  std::mutex mu_;
-  RddPtr<T> parent_;
+  Mutex mu_;
+  RddPtr<T> parent_ EMBER_GUARDED_BY(mu_);  // dropped once prepare() has materialised it
   std::vector<std::shared_ptr<const std::vector<T>>> data_;
   std::vector<std::vector<KeepAlive>> owners_;
 };

@@ -14,8 +14,8 @@
 /// its blocks.
 
 #include <cstdint>
+#include <ember/internal/thread_annotations.hpp>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,17 +66,17 @@ class WriteAheadLog {
     std::string path;
     uint64_t first = 0, last = 0;  // sequence numbers it holds (last 0 while empty)
   };
-  void openSegment();
+  void openSegment() EMBER_REQUIRES(mu_);
 
   std::string directory_;
   uint64_t max_segment_bytes_;
-  mutable std::mutex mu_;
-  std::vector<LoggedBlock> recovered_;
-  std::vector<Segment> closed_;
-  std::optional<Segment> current_;
-  int fd_ = -1;
-  uint64_t current_bytes_ = 0;
-  uint64_t next_seq_ = 1;
+  mutable Mutex mu_;
+  std::vector<LoggedBlock> recovered_;  // read at start, before any append
+  std::vector<Segment> closed_ EMBER_GUARDED_BY(mu_);
+  std::optional<Segment> current_ EMBER_GUARDED_BY(mu_);
+  int fd_ EMBER_GUARDED_BY(mu_) = -1;
+  uint64_t current_bytes_ EMBER_GUARDED_BY(mu_) = 0;
+  uint64_t next_seq_ EMBER_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace ember::detail
