@@ -1,21 +1,25 @@
 // Crash tests with real processes: a stateful job over a file source is killed with SIGKILL
 // at random moments (at least 20 times) while files keep arriving, restarted from its
 // checkpoints each time, and its final state must equal the counts computed here from all
-// the input: nothing lost, nothing counted twice.
+// the input: nothing lost, nothing counted twice. The kill moments and the input come from
+// a seed, printed by every run: EMBER_CRASH_SEED=<seed> replays one.
 
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <ember/text.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <random>
 #include <set>
 #include <sstream>
+#include <stop_token>
 #include <thread>
 
 #include "testing/harness.hpp"
@@ -63,6 +67,18 @@ std::string describeDifference(const Counts& got, const Counts& want) {
   return out.str();
 }
 
+/// EMBER_CRASH_SEED when set, else a fresh one; printed either way, so that a failure can
+/// be replayed.
+unsigned crashSeed() {
+  const char* env = std::getenv("EMBER_CRASH_SEED");
+  unsigned seed = env != nullptr && *env != '\0' ? static_cast<unsigned>(std::stoul(env))
+                                                 : std::random_device{}();
+  std::cout << "crash test seed " << seed << " (replay with EMBER_CRASH_SEED=" << seed << ")"
+            << std::endl;
+  ::testing::Test::RecordProperty("seed", std::to_string(seed));
+  return seed;
+}
+
 /// Runs the crash job over `mode`'s input, feeding 400 chunks of words through `drop(n,
 /// text)` while killing the job with SIGKILL at random moments at least 20 times, then
 /// checks the final state against the counts of everything fed.
@@ -71,8 +87,8 @@ void crashLoop(const std::string& mode,
                bool feed_after_first_checkpoint) {
   testing::TempDir input, checkpoints, work;
   const std::string state = work.str() + "/state.txt";
-  const unsigned seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  const unsigned seed = crashSeed();
+  SCOPED_TRACE("EMBER_CRASH_SEED=" + std::to_string(seed));
   std::mt19937 rng(seed);
   auto start = [&] {
     return std::make_unique<testing::Process>(
@@ -90,9 +106,11 @@ void crashLoop(const std::string& mode,
   }
 
   Counts expected;
-  std::thread feeder([&] {
+  // A jthread: an assertion failing in the loop below returns from here, and the feeder
+  // must then stop and be joined, not terminate the test program.
+  std::jthread feeder([&](const std::stop_token& stop) {
     std::mt19937 words(seed + 1);
-    for (int n = 1; n <= 400; ++n) {
+    for (int n = 1; n <= 400 && !stop.stop_requested(); ++n) {
       std::string text;
       for (int line = 0; line < 3; ++line) {
         for (int i = 0; i < 5; ++i) {

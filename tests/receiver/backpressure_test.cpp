@@ -135,7 +135,7 @@ TEST(RateLimiter, AChunkPassesAtOnceAndTheNextCallerPaysForIt) {
     limiter.acquire(1);  // waits off the 100,000 records: more than a day at this rate
     done = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(waitUntil([&] { return limiter.waiting() == 1; })) << "the caller did not wait";
   EXPECT_FALSE(done);
   limiter.close();
   waiter.join();
@@ -149,7 +149,7 @@ TEST(RateLimiter, ANewRateWakesWaitersAndIsReported) {
     limiter.acquire(1);
     done = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(waitUntil([&] { return limiter.waiting() == 1; })) << "the caller did not wait";
   EXPECT_FALSE(done);
   limiter.setRate(10000000);  // the debt takes 10 ms at this rate
   EXPECT_TRUE(waitUntil([&] { return done.load(); }, std::chrono::seconds(20)))
@@ -161,7 +161,7 @@ TEST(RateLimiter, ANewRateWakesWaitersAndIsReported) {
   limiter.setRate(1);
   limiter.acquire(100000);
   std::thread second([&] { limiter.acquire(1); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(waitUntil([&] { return limiter.waiting() == 1; })) << "the caller did not wait";
   limiter.setRate(0);
   second.join();
   limiter.acquire(1000000);

@@ -51,7 +51,7 @@ class ScriptedReceiver : public Receiver<int> {
 
   /// Waits while the receiver runs (its thread ends when it is stopped).
   void idle() {
-    while (!isStopped()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    waitUntil([this] { return isStopped(); }, std::chrono::minutes(10));
   }
   int starts() const { return starts_; }
   int stops() const { return stops_; }

@@ -241,7 +241,8 @@ TEST(RawSocketStream, ReassemblesAFrameSplitAcrossWrites) {
   server.send(0, rawFrame({"whole"}) + second.substr(0, 2));  // half of the length
   awaitRecords(ssc, records, 1);
   server.send(0, second.substr(2, 5));
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // encourage separate reads
+  // Separate reads: the receiver has read these bytes before the rest is sent.
+  ASSERT_TRUE(waitUntil([&] { return server.clientReadAll(0); }));
   server.send(0, second.substr(7));
   awaitRecords(ssc, records, 3);
   ssc.clock().advance(Seconds(1));

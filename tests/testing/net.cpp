@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace ember::testing {
@@ -98,6 +100,46 @@ void TestServer::send(size_t client, std::string_view bytes) {
     }
     bytes.remove_prefix(static_cast<size_t>(n));
   }
+}
+
+namespace {
+/// The port of an address of /proc/net/tcp ("0100007F:1F90").
+int procPort(const std::string& address) {
+  size_t colon = address.find(':');
+  return colon == std::string::npos ? -1 : std::stoi(address.substr(colon + 1), nullptr, 16);
+}
+}  // namespace
+
+bool TestServer::clientReadAll(size_t client) const {
+  int fd = clientFd(client);
+  sockaddr_in server{};
+  sockaddr_in peer{};
+  socklen_t len = sizeof(server);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&server), &len) != 0) return false;
+  len = sizeof(peer);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return false;
+  const int server_port = ntohs(server.sin_port);
+  const int peer_port = ntohs(peer.sin_port);
+  // Both ends are in this process, so both lines are in /proc/net/tcp: the server's
+  // tx_queue counts bytes not yet acknowledged (still on the way), the client's rx_queue
+  // bytes arrived but not read.
+  std::ifstream table("/proc/self/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  bool sent = false;
+  bool read = false;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    size_t colon = queues.find(':');
+    if (colon == std::string::npos) continue;
+    unsigned long tx = std::stoul(queues.substr(0, colon), nullptr, 16);
+    unsigned long rx = std::stoul(queues.substr(colon + 1), nullptr, 16);
+    if (procPort(local) == server_port && procPort(remote) == peer_port) sent = tx == 0;
+    if (procPort(local) == peer_port && procPort(remote) == server_port) read = rx == 0;
+  }
+  return sent && read;
 }
 
 void TestServer::close(size_t client, bool reset) {

@@ -37,6 +37,10 @@ class TestServer {
   bool waitForConnections(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// Sends all of `bytes` to client `client`; throws if that fails or takes over 10 s.
   void send(size_t client, std::string_view bytes);
+  /// Whether `client` (a socket of this process, the receivers' case) has read every byte
+  /// sent to it: nothing unacknowledged here, nothing unread in its receive queue. Tests
+  /// wait on this instead of sleeping to make reads separate. Linux (/proc/net/tcp).
+  bool clientReadAll(size_t client) const;
   /// Closes the connection to `client`: with a FIN, or with an RST (SO_LINGER {1, 0}).
   void close(size_t client, bool reset = false);
   /// Stops accepting and closes every connection. Idempotent.
