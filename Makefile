@@ -47,7 +47,7 @@ $(TSAN_DIR)/build.ninja: | deps
 
 test-tsan: deps $(TSAN_DIR)/build.ninja
 	cmake --build $(TSAN_DIR) -j $(JOBS) --target concurrency-tests
-	cd $(TSAN_DIR) && TSAN_OPTIONS="second_deadlock_stack=1 $(TSAN_OPTIONS)" \
+	cd $(TSAN_DIR) && TSAN_OPTIONS="second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)" \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900 -L concurrency -LE "bench|no-tsan"
 
 # clang's -Wthread-safety on the lock annotations (EMBER_GUARDED_BY ..., see
