@@ -159,8 +159,16 @@ class StreamingContext {
   // ---- lifecycle -----------------------------------------------------------------------
 
   void start() { core_->start(); }
-  /// Stops receiving and processing. With `stopGracefully`, waits until all received data
-  /// has been processed (at most `ember.streaming.gracefulStopTimeout`).
+  /// Stops receiving and processing. With `stopGracefully`, received data is processed
+  /// first (for at most `ember.streaming.gracefulStopTimeout`). Safe from any thread, any
+  /// number of times; the teardown runs once, on a thread of the context's own.
+  ///
+  /// From your own threads (`main`, a signal handler's thread, the sibling of a thread in
+  /// `awaitTermination`), `stop` returns once the context has stopped. From the engine's
+  /// threads (a `StreamingListener` callback, a receiver's `onStart`/`onStop` or a thread
+  /// that stores into a receiver, a `foreachRDD` function or a task of `foreachPartition`)
+  /// it only requests the teardown and returns at once, since the teardown waits for that
+  /// very thread; use `awaitTermination()` elsewhere to wait for the end.
   void stop(bool stopGracefully = false) { core_->stop(stopGracefully); }
   /// Spark's two-argument form; there is no separate SparkContext to stop.
   void stop(bool /*stopSparkContext*/, bool stopGracefully) { core_->stop(stopGracefully); }

@@ -2,6 +2,7 @@
 
 #include <ember/logging.hpp>
 
+#include "core/engine_thread.hpp"
 #include "core/exception_text.hpp"
 
 namespace ember::detail {
@@ -47,6 +48,7 @@ bool ReceiverSupervisor::startReceiver() {
     state_ = State::kStarted;
   }
   try {
+    EngineThreadScope engine;  // stop() from onStart must not wait for the start to end
     receiver_->onStart();
     logInfo(kLog, "Started receiver " + name());
     notify(ReceiverEvent::kStarted, "");
@@ -65,6 +67,7 @@ void ReceiverSupervisor::stopReceiver(const std::string& reason) {
     state_ = State::kStopped;
   }
   try {
+    EngineThreadScope engine;  // stop() from onStop must not wait for the teardown running it
     receiver_->onStop();
   } catch (...) {
     logError(kLog, "Receiver " + name() +
@@ -183,15 +186,19 @@ void ReceiverSupervisor::notify(ReceiverEvent event, const std::string& message)
 namespace ember {
 
 void ReceiverBase::restart(const std::string& message) {
+  detail::markReceiverThread();
   if (supervisor_ != nullptr) supervisor_->restart(message, std::nullopt, nullptr);
 }
 void ReceiverBase::restart(const std::string& message, Duration delay) {
+  detail::markReceiverThread();
   if (supervisor_ != nullptr) supervisor_->restart(message, delay, nullptr);
 }
 void ReceiverBase::restart(const std::string& message, std::exception_ptr error) {
+  detail::markReceiverThread();
   if (supervisor_ != nullptr) supervisor_->restart(message, std::nullopt, std::move(error));
 }
 void ReceiverBase::reportError(const std::string& message, std::exception_ptr error) {
+  detail::markReceiverThread();
   if (supervisor_ != nullptr) {
     supervisor_->reportError(message, std::move(error));
   } else {
@@ -199,6 +206,7 @@ void ReceiverBase::reportError(const std::string& message, std::exception_ptr er
   }
 }
 void ReceiverBase::stop(const std::string& message) {
+  detail::markReceiverThread();
   if (supervisor_ != nullptr) supervisor_->stopAsync(message);
 }
 bool ReceiverBase::isStarted() const { return supervisor_ != nullptr && supervisor_->isStarted(); }

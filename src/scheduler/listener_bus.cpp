@@ -3,9 +3,15 @@
 #include <algorithm>
 #include <ember/logging.hpp>
 
+#include "core/engine_thread.hpp"
+
 namespace ember::detail {
 
-ListenerBus::ListenerBus() : thread_([this] { loop(); }) {}
+ListenerBus::ListenerBus()
+    : thread_([this] {
+        markEngineThread();  // a listener that stops the context must not wait for the bus
+        loop();
+      }) {}
 
 ListenerBus::~ListenerBus() {
   {

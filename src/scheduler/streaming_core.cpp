@@ -20,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "core/engine_thread.hpp"
 #include "core/exception_text.hpp"
 #include "scheduler/console_progress.hpp"
 #include "scheduler/listener_bus.hpp"
@@ -31,7 +32,6 @@ namespace ember::detail {
 namespace {
 
 constexpr const char* kLog = "StreamingContext";
-thread_local bool t_engine_thread = false;
 std::mutex g_active_mu;
 StreamingCore* g_active = nullptr;
 
@@ -54,13 +54,14 @@ struct StreamingCore::Impl {
 
   mutable std::mutex mu;
   std::condition_variable cv;  // state changes, batch completion, job queue
+  // Lifecycle, guarded by mu.
   ContextState state = ContextState::kInitialized;
-  // start() is under way on `starter` (after the state became active): stop() from any
-  // other thread (a signal, the web UI, a job) waits for it, or threads started after the
-  // stop would outlive the context.
+  // start() is under way on `starter`: the teardown waits for it, or threads started after
+  // the teardown would outlive the context.
   bool starting = false;
   std::thread::id starter;
-  bool stopping = false;
+  bool stop_requested = false;  // the teardown thread has been started
+  std::thread teardown;         // runs stopNow(); joined by the destructor
   bool generator_stop = false;
   bool workers_stop = false;
   std::exception_ptr error;
@@ -81,7 +82,6 @@ struct StreamingCore::Impl {
 
   std::thread generator;
   std::vector<std::thread> workers;
-  std::thread stopper;
 
   // Checkpoints.
   std::optional<std::string> checkpoint_dir;
@@ -152,7 +152,7 @@ StreamingCore::StreamingCore(const Conf& conf, Duration batch_duration)
       // Wait until every batch due by `t` has completed, or the context is not running.
       std::unique_lock lock(impl_->mu);
       impl_->cv.wait(lock, [&] {
-        if (impl_->state != ContextState::kActive || impl_->stopping) return true;
+        if (impl_->state != ContextState::kActive || impl_->stop_requested) return true;
         Time last_due =
             impl_->zero_time + batch_duration_ * ((t - impl_->zero_time) / batch_duration_);
         if (last_due <= impl_->zero_time) return true;
@@ -171,13 +171,13 @@ StreamingCore::StreamingCore(const Conf& conf, Duration batch_duration)
 }
 
 StreamingCore::~StreamingCore() {
-  bool active;
+  stop(false);
+  std::thread teardown;
   {
     std::lock_guard lock(impl_->mu);
-    active = impl_->state == ContextState::kActive;
+    teardown = std::move(impl_->teardown);
   }
-  if (active) stop(false);
-  if (impl_->stopper.joinable()) impl_->stopper.join();
+  if (teardown.joinable()) teardown.join();
   removeShutdownHook(this, /*wait_for_dispatch=*/true);
 }
 
@@ -330,8 +330,10 @@ bool StreamingCore::recover(const std::string& dir) {
                             ") cannot be read: " + e.what());
     }
   }
-  std::lock_guard lock(impl_->mu);
-  impl_->recovered = meta;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->recovered = meta;
+  }
   logInfo(kLog, "Recovered from checkpoint '" + path + "' of batch " + t.toString());
   return true;
 }
@@ -453,12 +455,13 @@ void StreamingCore::checkpointAfterBatch(Time t, bool force) {
 
 void StreamingCore::start() {
   {
-    std::lock_guard lock(impl_->mu);
-    if (impl_->state == ContextState::kActive) {
+    std::unique_lock lock(impl_->mu);
+    if (impl_->state == ContextState::kActive || impl_->starting) {
+      lock.unlock();
       logWarn(kLog, "StreamingContext has already been started");
       return;
     }
-    if (impl_->state == ContextState::kStopped) {
+    if (impl_->state == ContextState::kStopped || impl_->stop_requested) {
       throw UsageError(
           "StreamingContext has already been stopped and cannot be restarted; create a new one");
     }
@@ -467,7 +470,19 @@ void StreamingCore::start() {
           "No output operations registered, so nothing to execute: add print(), "
           "foreachRDD() or saveAsTextFiles() before start()");
     }
+    impl_->starting = true;
+    impl_->starter = std::this_thread::get_id();
   }
+  // Ends the start on every way out: a teardown requested meanwhile waits for this.
+  auto finish_starting = [this] {
+    std::lock_guard lock(impl_->mu);
+    impl_->starting = false;
+    impl_->cv.notify_all();
+  };
+  struct StartingDone {
+    std::function<void()> done;
+    ~StartingDone() { done(); }
+  } starting_done{finish_starting};
   {
     std::lock_guard lock(g_active_mu);
     if (g_active != nullptr) {
@@ -531,17 +546,7 @@ void StreamingCore::start() {
   {
     std::lock_guard lock(impl_->mu);
     impl_->state = ContextState::kActive;
-    impl_->starting = true;
-    impl_->starter = std::this_thread::get_id();
   }
-  struct StartingDone {
-    Impl& impl;
-    ~StartingDone() {
-      std::lock_guard lock(impl.mu);
-      impl.starting = false;
-      impl.cv.notify_all();
-    }
-  } starting_done{*impl_};
   installShutdownHook(this);
   try {
     startWebUi();
@@ -558,7 +563,14 @@ void StreamingCore::start() {
     }
     receiver_tracker_->start(wal);
   } catch (...) {
-    stop(false);  // leaves the context stopped and no longer the active one
+    // Leaves the context stopped and no longer the active one. The teardown waits for the
+    // start to end, so end it first.
+    {
+      std::lock_guard lock(impl_->mu);
+      requestTeardown(false);
+    }
+    finish_starting();
+    awaitStopped();
     throw;
   }
 
@@ -566,7 +578,7 @@ void StreamingCore::start() {
       static_cast<int>(std::max<int64_t>(1, conf_.getInt("ember.streaming.concurrentJobs")));
   for (int i = 0; i < concurrent; ++i) {
     impl_->workers.emplace_back([this] {
-      t_engine_thread = true;
+      markEngineThread();
       for (;;) {
         Job job;
         {
@@ -654,7 +666,7 @@ void StreamingCore::start() {
   }
 
   impl_->generator = std::thread([this] {
-    t_engine_thread = true;
+    markEngineThread();
     for (;;) {
       Time t;
       {
@@ -759,31 +771,48 @@ void StreamingCore::start() {
 }
 
 void StreamingCore::stop(bool graceful) {
+  // Waiting is only safe off the engine's threads (the teardown may join the caller) and
+  // outside a start() under way on this thread (the teardown waits for it).
+  bool wait = !onEngineThread();
   {
-    std::unique_lock lock(impl_->mu);
-    impl_->cv.wait(
-        lock, [&] { return !impl_->starting || impl_->starter == std::this_thread::get_id(); });
-    if (impl_->state == ContextState::kInitialized) {
-      impl_->state = ContextState::kStopped;
+    std::lock_guard lock(impl_->mu);
+    if (impl_->state == ContextState::kInitialized && !impl_->starting) {
+      impl_->state = ContextState::kStopped;  // nothing runs yet: nothing to tear down
       impl_->cv.notify_all();
       return;
     }
-    if (impl_->state == ContextState::kStopped) return;
-    if (impl_->stopping) {
-      // Another thread is stopping the context; wait for it, unless we are one of the
-      // threads that stop joins.
-      if (!t_engine_thread)
-        impl_->cv.wait(lock, [&] { return impl_->state == ContextState::kStopped; });
-      return;
-    }
-    impl_->stopping = true;
-    if (t_engine_thread) {
-      // A job or an engine thread cannot join itself: stop from a thread of our own.
-      impl_->stopper = std::thread([this, graceful] { stopNow(graceful); });
-      return;
-    }
+    bool starter = impl_->starter == std::this_thread::get_id();
+    if (impl_->starting && starter) wait = false;
+    if (onReceiverThread() && !starter) wait = false;  // a receiver's thread, that onStop joins
+    requestTeardown(graceful);
   }
-  stopNow(graceful);
+  if (wait) awaitStopped();
+}
+
+void StreamingCore::requestTeardown(bool graceful) {
+  if (impl_->state == ContextState::kStopped || impl_->stop_requested) return;
+  impl_->stop_requested = true;
+  impl_->cv.notify_all();
+  impl_->teardown = std::thread([this, graceful] {
+    markEngineThread();  // stop() from what the teardown calls (onStop, listeners) returns
+    bool active;
+    {
+      std::unique_lock lock(impl_->mu);
+      impl_->cv.wait(lock, [&] { return !impl_->starting; });
+      active = impl_->state == ContextState::kActive;
+      if (!active) {
+        // start() failed before the context became active; it cleaned up after itself.
+        impl_->state = ContextState::kStopped;
+        impl_->cv.notify_all();
+      }
+    }
+    if (active) stopNow(graceful);
+  });
+}
+
+void StreamingCore::awaitStopped() {
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait(lock, [&] { return impl_->state == ContextState::kStopped; });
 }
 
 void StreamingCore::stopNow(bool graceful) {
@@ -824,8 +853,10 @@ void StreamingCore::stopNow(bool graceful) {
     std::unique_lock lock(impl_->mu);
     if (!impl_->cv.wait_until(lock, deadline, [&] { return impl_->job_sets.empty(); })) {
       impl_->job_queue.clear();
+      size_t unfinished = impl_->job_sets.size();
+      lock.unlock();
       logWarn(kLog, "Graceful stop timed out after " + timeout.toString() + " with " +
-                        std::to_string(impl_->job_sets.size()) + " batches unfinished");
+                        std::to_string(unfinished) + " batches unfinished");
     } else if (impl_->checkpoint_writer && impl_->last_completed) {
       // Everything received has been processed: a restart need not run any of it again.
       Time last = *impl_->last_completed;
@@ -858,10 +889,10 @@ void StreamingCore::stopNow(bool graceful) {
       std::chrono::seconds(5));  // listeners see every event before awaitTermination returns
   stopWebUi();
   logInfo(kLog, "StreamingContext stopped");
-  // Last use of impl_: waiters may destroy the context as soon as they see kStopped.
+  // Waiters may destroy the context as soon as they see kStopped; its destructor joins
+  // this thread, so the context outlives this last use.
   std::lock_guard lock(impl_->mu);
   impl_->state = ContextState::kStopped;
-  impl_->stopping = false;
   impl_->cv.notify_all();
 }
 
@@ -888,10 +919,8 @@ std::optional<int> StreamingCore::uiPort() const {
 }
 
 void StreamingCore::stopAsync(bool graceful) {
-  bool prev = t_engine_thread;
-  t_engine_thread = true;  // stop() then stops from a thread of its own
+  EngineThreadScope engine;  // only requests the teardown
   stop(graceful);
-  t_engine_thread = prev;
 }
 
 void StreamingCore::awaitTermination() {
@@ -915,11 +944,7 @@ void StreamingCore::reportError(std::exception_ptr error) {
     impl_->error = error;
   }
   logError(kLog, describeException(error) + "; stopping the context");
-  // Stop from a separate thread: the caller may be one that stop() joins.
-  bool prev = t_engine_thread;
-  t_engine_thread = true;
-  stop(false);
-  t_engine_thread = prev;
+  stopAsync(false);  // the caller may be one of the threads the teardown joins
 }
 
 }  // namespace ember::detail

@@ -129,6 +129,11 @@ class StreamingCore {
 
  private:
   struct Impl;
+  /// Starts the teardown thread unless it runs or ran already; call with `Impl::mu` held.
+  void requestTeardown(bool graceful);
+  /// Waits until the teardown has finished.
+  void awaitStopped();
+  /// The teardown, on the thread `requestTeardown` started.
   void stopNow(bool graceful);
   /// The nodes the outputs depend on (each once), by id.
   std::vector<DStreamNodeBase*> reachableNodes() const;
