@@ -4,7 +4,8 @@
 /// Every `ember.streaming.blockInterval` a timer cuts each receiver's buffered records into
 /// a block; at each batch time the job generator allocates all blocks received so far
 /// (cutting the current ones first, so a batch holds everything received before its time)
-/// to that batch. Thread-safe.
+/// to that batch. With the write-ahead log the batch does not cut (a cut writes and syncs):
+/// it asks the timer to cut at once and takes the blocks already on disk. Thread-safe.
 
 #include <condition_variable>
 #include <deque>
@@ -93,22 +94,26 @@ class ReceiverTracker final : public BlockSink {
 
   StreamingCore& core_;
   Duration block_interval_;
-  int64_t max_rate_ = 0;  // ember.streaming.receiver.maxRate (<= 0: none)
+  int64_t max_rate_ = 0;                         // ember.streaming.receiver.maxRate (<= 0: none)
+  std::vector<std::unique_ptr<Entry>> entries_;  // fixed once started
+  std::thread timer_;
+  std::unique_ptr<WriteAheadLog> wal_;  // set at start
+
+  // Guarded by mu_.
   mutable std::mutex mu_;
   std::condition_variable timer_cv_;
   bool timer_stop_ = false;
-  std::vector<std::unique_ptr<Entry>> entries_;
+  bool cut_requested_ = false;  // with the log: a batch asks the timer to cut now
   std::map<int, std::deque<ReceivedBlock>> unallocated_;
   std::map<Time, std::map<int, std::vector<ReceivedBlock>>> allocated_;
-  std::thread timer_;
-
-  // Write-ahead log.
-  std::unique_ptr<WriteAheadLog> wal_;
-  std::mutex append_mu_;  // a log append and its block's queueing, against allocation
   WalCheckpoint restored_wal_;
   uint64_t allocated_upto_ = 0;                 // highest sequence number allocated to a batch
   std::map<Time, uint64_t> allocated_upto_at_;  // ... as of each recent batch
   std::map<int, std::pair<uint64_t, std::string>> positions_;  // stream -> newest (seq, position)
+
+  /// Held by a log append (write and sync) until its block is queued: one append at a time,
+  /// in sequence order. Taken before mu_, never by the job generator.
+  std::mutex append_mu_;
 };
 
 }  // namespace ember::detail

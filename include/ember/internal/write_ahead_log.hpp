@@ -14,6 +14,7 @@
 /// its blocks.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -60,6 +61,10 @@ class WriteAheadLog {
   const std::string& directory() const { return directory_; }
   /// Segment files present (for tests).
   std::vector<std::string> segments() const;
+
+  /// Tests only: `hook` runs in every `append` just before the sync (a slow disk); an empty
+  /// one removes it. Set it while no log is written.
+  static void setBeforeSyncForTesting(std::function<void()> hook);
 
  private:
   struct Segment {
