@@ -24,8 +24,11 @@ class ListenerBus {
 
   void add(std::shared_ptr<StreamingListener> listener);
   void remove(const std::shared_ptr<StreamingListener>& listener);
-  /// Queues `event` for every listener; drops it (and counts) when the queue is full.
+  /// Queues `event` for every listener; drops it (and counts) when the queue is full. Never
+  /// logs, so it may be called under an engine lock: call `reportDrops()` after releasing it.
   void post(std::function<void(StreamingListener&)> event);
+  /// Logs a warning if events were dropped since the last warning (one per 1000 drops).
+  void reportDrops();
   /// Waits (at most `timeout`) until every event posted so far has been delivered.
   void drain(std::chrono::milliseconds timeout);
   uint64_t dropped() const;
@@ -33,13 +36,16 @@ class ListenerBus {
  private:
   void loop();
 
+  // Guarded by mu_.
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::shared_ptr<StreamingListener>> listeners_;
   std::deque<std::function<void(StreamingListener&)>> queue_;
   uint64_t posted_ = 0, delivered_ = 0, dropped_ = 0;
+  bool drop_warning_ = false;  // reportDrops() owes a warning about dropped events
   bool stop_ = false;
-  std::thread thread_;
+
+  std::thread thread_;  // last: it runs loop() on the members above
 };
 
 }  // namespace ember::detail

@@ -97,11 +97,12 @@ void watcherLoop() {
 }  // namespace
 
 void installShutdownHook(StreamingCore* core) {
-  std::lock_guard lock(g_mu);
+  std::unique_lock lock(g_mu);
   if (g_pipe[0] < 0) {
     if (::pipe2(g_pipe, O_CLOEXEC) != 0) {
-      logWarn("StreamingContext",
-              std::string("Cannot install the SIGINT/SIGTERM hook: ") + std::strerror(errno));
+      std::string error = std::strerror(errno);
+      lock.unlock();
+      logWarn("StreamingContext", "Cannot install the SIGINT/SIGTERM hook: " + error);
       return;
     }
     std::thread watcher(watcherLoop);
