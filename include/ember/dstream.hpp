@@ -24,6 +24,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <source_location>
 #include <string>
 #include <type_traits>
@@ -33,9 +34,15 @@
 namespace ember {
 
 namespace detail {
-/// The return type of a lambda or function object with one non-template `operator()`.
+/// The return type of a lambda or function object with one non-template `operator()` (or of
+/// a function pointer); `void` when there is no such operator.
+template <class F, class = void>
+struct CallReturn {
+  using type = void;
+};
 template <class F>
-struct CallReturn : CallReturn<decltype(&F::operator())> {};
+struct CallReturn<F, std::void_t<decltype(&F::operator())>> : CallReturn<decltype(&F::operator())> {
+};
 template <class C, class R, class... A>
 struct CallReturn<R (C::*)(A...) const> {
   using type = R;
@@ -56,9 +63,11 @@ struct KeepAll {
   }
 };
 /// The state type of an `updateStateByKey` function, from what it returns: `std::optional<S>`
-/// per key, or `std::vector<std::pair<K, S>>` per partition.
+/// per key, or `std::vector<std::pair<K, S>>` per partition (`void` for anything else).
 template <class T>
-struct OptionalValue;
+struct OptionalValue {
+  using type = void;
+};
 template <class S>
 struct OptionalValue<std::optional<S>> {
   using type = S;
@@ -67,6 +76,16 @@ template <class K, class S>
 struct OptionalValue<std::vector<std::pair<K, S>>> {
   using type = S;
 };
+
+/// Whether `Update` is an `updateStateByKey` function for keys `K`, values `V` and states `S`.
+template <class Update, class K, class V, class S>
+concept UpdateFunction =
+    !std::is_void_v<S> && (std::is_invocable_r_v<std::optional<S>, const Update&,
+                                                 const std::vector<V>&, std::optional<S>> ||
+                           std::is_invocable_r_v<std::optional<S>, const Update&, Time, const K&,
+                                                 const std::vector<V>&, std::optional<S>> ||
+                           std::is_invocable_r_v<std::vector<std::pair<K, S>>, const Update&,
+                                                 std::vector<StateUpdate<K, V, S>>&>);
 
 inline std::string callSite(const char* op, const std::source_location& loc) {
   return std::string(op) + " at " + std::filesystem::path(loc.file_name()).filename().string() +
@@ -123,12 +142,14 @@ class DStream {
   }
 
   /// The batches of this stream and `other` together (Spark's `union`).
-  DStream<T> union_(const DStream<T>& other) const {
+  DStream<T> union_(const DStream<T>& other,
+                    std::source_location loc = std::source_location::current()) const {
     auto f = [](const std::vector<detail::RddPtr<T>>& rdds, Time) -> detail::RddPtr<T> {
       return std::make_shared<detail::UnionRdd<T>>(rdds.front()->runtime(), rdds);
     };
     return DStream<T>(std::make_shared<detail::MultiTransformedNode<T, T, decltype(f)>>(
-        &node_->core(), std::vector{node_, other.node_}, f, "union"));
+        &node_->core(), std::vector{node_, other.node_}, f, "union",
+        detail::callSite("union", loc)));
   }
 
   /// One element per batch: the number of elements in it (0 for an empty batch).
@@ -173,39 +194,28 @@ class DStream {
   }
 
   /// Any RDD-to-RDD function, per batch: `f(RDD<T>) -> RDD<U>` or `f(RDD<T>, Time) -> RDD<U>`.
+  /// `f` must return an RDD (`ssc.emptyRDD<U>()` for no elements): an empty `RDD<U>{}` handle
+  /// fails the batch with an error naming this call, as Spark's "must not return null".
   template <class F>
-  auto transform(F f) const {
+  auto transform(F f, std::source_location loc = std::source_location::current()) const {
     if constexpr (std::is_invocable_v<const F&, const RDD<T>&, Time>) {
       using U = typename std::invoke_result_t<const F&, const RDD<T>&, Time>::value_type;
       auto g = [f = std::move(f)](const detail::RddPtr<T>& r, Time t) -> detail::RddPtr<U> {
         return f(RDD<T>(r), t).node();
       };
       return DStream<U>(std::make_shared<detail::TransformedNode<T, U, decltype(g)>>(
-          node_, std::move(g), "transform"));
+          node_, std::move(g), "transform", detail::callSite("transform", loc)));
     } else {
-      return lift("transform", std::move(f));
+      return lift("transform", std::move(f), detail::callSite("transform", loc));
     }
   }
 
-  /// Combines each batch with the same batch of `other`: `f(RDD<T>, RDD<V>[, Time]) -> RDD<U>`.
+  /// Combines each batch with the same batch of `other`: `f(RDD<T>, RDD<V>[, Time]) -> RDD<U>`
+  /// (which must return an RDD, as `transform`'s function).
   template <class V, class F>
-  auto transformWith(const DStream<V>& other, F f) const {
-    if constexpr (std::is_invocable_v<const F&, const RDD<T>&, const RDD<V>&, Time>) {
-      using U =
-          typename std::invoke_result_t<const F&, const RDD<T>&, const RDD<V>&, Time>::value_type;
-      auto g = [f = std::move(f)](const detail::RddPtr<T>& a, const detail::RddPtr<V>& b, Time t) {
-        return f(RDD<T>(a), RDD<V>(b), t).node();
-      };
-      return DStream<U>(std::make_shared<detail::BinaryTransformedNode<T, V, U, decltype(g)>>(
-          node_, other.node(), std::move(g), "transformWith"));
-    } else {
-      using U = typename std::invoke_result_t<const F&, const RDD<T>&, const RDD<V>&>::value_type;
-      auto g = [f = std::move(f)](const detail::RddPtr<T>& a, const detail::RddPtr<V>& b, Time) {
-        return f(RDD<T>(a), RDD<V>(b)).node();
-      };
-      return DStream<U>(std::make_shared<detail::BinaryTransformedNode<T, V, U, decltype(g)>>(
-          node_, other.node(), std::move(g), "transformWith"));
-    }
+  auto transformWith(const DStream<V>& other, F f,
+                     std::source_location loc = std::source_location::current()) const {
+    return binary(other, std::move(f), detail::callSite("transformWith", loc));
   }
 
   /// Keeps each batch's partitions in memory after the first job computes them, so several
@@ -224,16 +234,21 @@ class DStream {
 
   // ---- windows -------------------------------------------------------------------------
 
+  // Every window operation checks its durations at the call: both positive and multiples of
+  // this stream's slide duration, or `UsageError` naming the operation and the durations.
+
   /// The union of the batches in the last `windowLength`, every `slideInterval` (default:
   /// this stream's slide). Both must be multiples of this stream's slide duration.
-  DStream<T> window(Duration windowLength, Duration slideInterval = Duration(0)) const {
-    return DStream<T>(
-        std::make_shared<detail::WindowedNode<T>>(node_, windowLength, slideOr(slideInterval)));
+  DStream<T> window(Duration windowLength,
+                    std::optional<Duration> slideInterval = std::nullopt) const {
+    Duration slide = checkedSlide("window", windowLength, slideInterval);
+    return DStream<T>(std::make_shared<detail::WindowedNode<T>>(node_, windowLength, slide));
   }
 
   /// The number of elements in the window (incremental, as Spark's: nothing before the first
   /// element, then a count, 0 once everything has left the window).
   DStream<int64_t> countByWindow(Duration windowLength, Duration slideInterval) const {
+    checkedSlide("countByWindow", windowLength, slideInterval);
     return map([](const T&) { return int64_t{1}; })
         .reduceByWindow(std::plus<int64_t>(), std::minus<int64_t>(), windowLength, slideInterval);
   }
@@ -241,6 +256,7 @@ class DStream {
   /// All elements of the window reduced with `f` (recomputed over the whole window).
   template <class F>
   DStream<T> reduceByWindow(F f, Duration windowLength, Duration slideInterval) const {
+    checkedSlide("reduceByWindow", windowLength, slideInterval);
     return reduce(f).window(windowLength, slideInterval).reduce(f);
   }
 
@@ -251,6 +267,7 @@ class DStream {
                                                                         Duration windowLength,
                                                                         Duration slideInterval)
   const {
+    checkedSlide("reduceByWindow", windowLength, slideInterval);
     return map([](const T& x) { return std::pair<int, T>(1, x); })
         .reduceByKeyAndWindow(f, invF, windowLength, slideInterval, 1)
         .map([](const std::pair<int, T>& kv) { return kv.second; });
@@ -260,6 +277,7 @@ class DStream {
   DStream<std::pair<T, int64_t>> countByValueAndWindow(Duration windowLength,
                                                        Duration slideInterval,
                                                        int numPartitions = 0) const {
+    checkedSlide("countByValueAndWindow", windowLength, slideInterval);
     return map([](const T& x) { return std::pair<T, int64_t>(x, 1); })
         .reduceByKeyAndWindow(std::plus<int64_t>(), std::minus<int64_t>(), windowLength,
                               slideInterval, numPartitions,
@@ -269,8 +287,10 @@ class DStream {
   // ---- keyed transformations (T = std::pair<K, V>) ---------------------------------------
 
   /// `(key, all values of the key in the window)`.
-  auto groupByKeyAndWindow(Duration windowLength, Duration slideInterval = Duration(0),
+  auto groupByKeyAndWindow(Duration windowLength,
+                           std::optional<Duration> slideInterval = std::nullopt,
                            int numPartitions = 0) const requires KeyValue<T> {
+    checkedSlide("groupByKeyAndWindow", windowLength, slideInterval);
     return window(windowLength, slideInterval).groupByKey(numPartitions);
   }
 
@@ -278,8 +298,10 @@ class DStream {
   /// window recomputed from the reduced batches).
   template <class F>
   requires KeyValue<T>
-  auto reduceByKeyAndWindow(F f, Duration windowLength, Duration slideInterval = Duration(0),
+  auto reduceByKeyAndWindow(F f, Duration windowLength,
+                            std::optional<Duration> slideInterval = std::nullopt,
                             int numPartitions = 0) const {
+    checkedSlide("reduceByKeyAndWindow", windowLength, slideInterval);
     return reduceByKey(f, numPartitions)
         .window(windowLength, slideInterval)
         .reduceByKey(f, numPartitions);
@@ -293,14 +315,15 @@ class DStream {
   requires KeyValue<T> &&
       std::invocable<InvF&, typename T::second_type, const typename T::second_type&>
   auto reduceByKeyAndWindow(F f, InvF invF, Duration windowLength,
-                            Duration slideInterval = Duration(0), int numPartitions = 0,
-                            Filter filterFunc = {}) const {
+                            std::optional<Duration> slideInterval = std::nullopt,
+                            int numPartitions = 0, Filter filterFunc = {}) const {
     using K = typename T::first_type;
     using V = typename T::second_type;
+    Duration slide = checkedSlide("reduceByKeyAndWindow", windowLength, slideInterval);
     size_t n = partitionsOrDefault(numPartitions);
     auto reduced = reduceByKey(f, static_cast<int>(n));
     return DStream<T>(std::make_shared<detail::ReducedWindowedNode<K, V, F, InvF, Filter>>(
-        reduced.node(), n, windowLength, slideOr(slideInterval), std::move(f), std::move(invF),
+        reduced.node(), n, windowLength, slide, std::move(f), std::move(invF),
         std::move(filterFunc)));
   }
 
@@ -334,21 +357,31 @@ class DStream {
   template <class Spec>
   requires KeyValue<T>
   auto mapWithState(const Spec& spec) const {
-    using K = typename Spec::KeyType;
-    using V = typename Spec::ValueType;
-    using S = typename Spec::StateType;
-    using M = typename Spec::MappedType;
-    using F = typename Spec::Function;
-    static_assert(
-        std::is_same_v<T, std::pair<K, V>>,
-        "mapWithState: the StateSpec function's key and value types must match the stream's pairs");
-    using Record = detail::MapWithStateRecord<K, S, M>;
-    DStream<Record> internal(std::make_shared<detail::MapWithStateNode<K, V, S, M, F>>(
-        node_, partitionsOrDefault(spec.getNumPartitions()), spec));
-    auto mapped = internal.template flatMap<M>([](const Record& r, Emitter<M>& emit) {
-      for (const M& m : r.mapped) emit(m);
-    });
-    return MapWithStateDStream<M, K, S>(std::move(mapped), std::move(internal));
+    if constexpr (std::is_same_v<Spec, detail::InvalidStateSpec>) {
+      return *this;  // StateSpec::function has said what is wrong with the function
+    } else {
+      using K = typename Spec::KeyType;
+      using V = typename Spec::ValueType;
+      using S = typename Spec::StateType;
+      using M = typename Spec::MappedType;
+      using F = typename Spec::Function;
+      if constexpr (!std::is_same_v<T, std::pair<K, V>>) {
+        static_assert(std::is_same_v<T, std::pair<K, V>>,
+                      "mapWithState on a DStream<std::pair<K, V>>: the StateSpec function must be "
+                      "`M f(const K& key, std::optional<V> value, ember::State<S>& state)` (or "
+                      "with ember::Time first) with exactly the stream's K and V, e.g. "
+                      "std::string_view keys on a stream of std::string_view words");
+        return *this;
+      } else {
+        using Record = detail::MapWithStateRecord<K, S, M>;
+        DStream<Record> internal(std::make_shared<detail::MapWithStateNode<K, V, S, M, F>>(
+            node_, partitionsOrDefault(spec.getNumPartitions()), spec));
+        auto mapped = internal.template flatMap<M>([](const Record& r, Emitter<M>& emit) {
+          for (const M& m : r.mapped) emit(m);
+        });
+        return MapWithStateDStream<M, K, S>(std::move(mapped), std::move(internal));
+      }
+    }
   }
 
   template <class F>
@@ -383,38 +416,53 @@ class DStream {
   }
   template <class K, class W>
   requires KeyValue<T> && std::same_as<K, typename T::first_type>
-  auto cogroup(const DStream<std::pair<K, W>>& other, int numPartitions = 0) const {
-    return transformWith(other, [numPartitions](const RDD<T>& a, const auto& b) {
-      return a.cogroup(b, numPartitions);
-    });
+  auto cogroup(const DStream<std::pair<K, W>>& other, int numPartitions = 0,
+               std::source_location loc = std::source_location::current()) const {
+    return binary(
+        other,
+        [numPartitions](const RDD<T>& a, const auto& b) { return a.cogroup(b, numPartitions); },
+        detail::callSite("cogroup", loc));
   }
   template <class K, class W>
   requires KeyValue<T> && std::same_as<K, typename T::first_type>
-  auto join(const DStream<std::pair<K, W>>& other, int numPartitions = 0) const {
-    return transformWith(other, [numPartitions](const RDD<T>& a, const auto& b) {
-      return a.join(b, numPartitions);
-    });
+  auto join(const DStream<std::pair<K, W>>& other, int numPartitions = 0,
+            std::source_location loc = std::source_location::current()) const {
+    return binary(
+        other, [numPartitions](const RDD<T>& a, const auto& b) { return a.join(b, numPartitions); },
+        detail::callSite("join", loc));
   }
   template <class K, class W>
   requires KeyValue<T> && std::same_as<K, typename T::first_type>
-  auto leftOuterJoin(const DStream<std::pair<K, W>>& other, int numPartitions = 0) const {
-    return transformWith(other, [numPartitions](const RDD<T>& a, const auto& b) {
-      return a.leftOuterJoin(b, numPartitions);
-    });
+  auto leftOuterJoin(const DStream<std::pair<K, W>>& other, int numPartitions = 0,
+                     std::source_location loc = std::source_location::current()) const {
+    return binary(
+        other,
+        [numPartitions](const RDD<T>& a, const auto& b) {
+          return a.leftOuterJoin(b, numPartitions);
+        },
+        detail::callSite("leftOuterJoin", loc));
   }
   template <class K, class W>
   requires KeyValue<T> && std::same_as<K, typename T::first_type>
-  auto rightOuterJoin(const DStream<std::pair<K, W>>& other, int numPartitions = 0) const {
-    return transformWith(other, [numPartitions](const RDD<T>& a, const auto& b) {
-      return a.rightOuterJoin(b, numPartitions);
-    });
+  auto rightOuterJoin(const DStream<std::pair<K, W>>& other, int numPartitions = 0,
+                      std::source_location loc = std::source_location::current()) const {
+    return binary(
+        other,
+        [numPartitions](const RDD<T>& a, const auto& b) {
+          return a.rightOuterJoin(b, numPartitions);
+        },
+        detail::callSite("rightOuterJoin", loc));
   }
   template <class K, class W>
   requires KeyValue<T> && std::same_as<K, typename T::first_type>
-  auto fullOuterJoin(const DStream<std::pair<K, W>>& other, int numPartitions = 0) const {
-    return transformWith(other, [numPartitions](const RDD<T>& a, const auto& b) {
-      return a.fullOuterJoin(b, numPartitions);
-    });
+  auto fullOuterJoin(const DStream<std::pair<K, W>>& other, int numPartitions = 0,
+                     std::source_location loc = std::source_location::current()) const {
+    return binary(
+        other,
+        [numPartitions](const RDD<T>& a, const auto& b) {
+          return a.fullOuterJoin(b, numPartitions);
+        },
+        detail::callSite("fullOuterJoin", loc));
   }
 
   // ---- output operations ---------------------------------------------------------------
@@ -477,7 +525,14 @@ class DStream {
   explicit operator bool() const { return node_ != nullptr; }
 
  private:
-  Duration slideOr(Duration slide) const { return slide.isZero() ? node_->slideDuration() : slide; }
+  /// The slide of a window operation `op` (this stream's by default), once the durations
+  /// are checked: `UsageError` naming `op` and the durations unless both are positive
+  /// multiples of this stream's slide duration.
+  Duration checkedSlide(const char* op, Duration window, std::optional<Duration> slide) const {
+    Duration s = slide.value_or(node_->slideDuration());
+    detail::checkWindow(op, window, s, node_->slideDuration());
+    return s;
+  }
   size_t partitionsOrDefault(int n) const {
     return n > 0 ? static_cast<size_t>(n)
                  : static_cast<size_t>(node_->core().runtime()->defaultParallelism());
@@ -490,22 +545,58 @@ class DStream {
     using State = std::conditional_t<
         std::is_void_v<S>,
         typename detail::OptionalValue<typename detail::CallReturn<Update>::type>::type, S>;
-    std::optional<detail::RddPtr<std::pair<K, State>>> init;
-    if constexpr (!std::is_same_v<Initial, std::nullopt_t>) {
-      if (initial) init = *initial;
+    constexpr bool kValid = detail::UpdateFunction<Update, K, V, State>;
+    if constexpr (!kValid) {
+      static_assert(kValid,
+                    "updateStateByKey on a DStream<std::pair<K, V>> expects `std::optional<S> "
+                    "update(const std::vector<V>& values, std::optional<S> state)`, "
+                    "`std::optional<S> update(ember::Time, const K& key, const std::vector<V>& "
+                    "values, std::optional<S> state)` or the partition form "
+                    "`std::vector<std::pair<K, S>> update(std::vector<ember::StateUpdate<K, V, "
+                    "S>>& keys)`, with exactly the stream's K and V; S comes from the returned "
+                    "std::optional<S> (or updateStateByKey<S>)");
+      return *this;
+    } else {
+      std::optional<detail::RddPtr<std::pair<K, State>>> init;
+      if constexpr (!std::is_same_v<Initial, std::nullopt_t>) {
+        if (initial) init = *initial;
+      }
+      return DStream<std::pair<K, State>>(std::make_shared<detail::StateNode<K, V, State, Update>>(
+          node_, partitionsOrDefault(numPartitions), std::move(update), std::move(init)));
     }
-    return DStream<std::pair<K, State>>(std::make_shared<detail::StateNode<K, V, State, Update>>(
-        node_, partitionsOrDefault(numPartitions), std::move(update), std::move(init)));
   }
 
+  /// A node applying `f(RDD<T>) -> RDD<U>` to every batch; `call_site` for a user's function.
   template <class F>
-  auto lift(const char* name, F f) const {
+  auto lift(const char* name, F f, std::string call_site = {}) const {
     using U = typename std::invoke_result_t<const F&, const RDD<T>&>::value_type;
     auto g = [f = std::move(f)](const detail::RddPtr<T>& r, Time) -> detail::RddPtr<U> {
       return f(RDD<T>(r)).node();
     };
-    return DStream<U>(
-        std::make_shared<detail::TransformedNode<T, U, decltype(g)>>(node_, std::move(g), name));
+    return DStream<U>(std::make_shared<detail::TransformedNode<T, U, decltype(g)>>(
+        node_, std::move(g), name, std::move(call_site)));
+  }
+
+  /// `transformWith` and the joins: `f(RDD<T>, RDD<V>[, Time]) -> RDD<U>` on the same batch
+  /// of both streams.
+  template <class V, class F>
+  auto binary(const DStream<V>& other, F f, std::string call_site) const {
+    if constexpr (std::is_invocable_v<const F&, const RDD<T>&, const RDD<V>&, Time>) {
+      using U =
+          typename std::invoke_result_t<const F&, const RDD<T>&, const RDD<V>&, Time>::value_type;
+      auto g = [f = std::move(f)](const detail::RddPtr<T>& a, const detail::RddPtr<V>& b, Time t) {
+        return f(RDD<T>(a), RDD<V>(b), t).node();
+      };
+      return DStream<U>(std::make_shared<detail::BinaryTransformedNode<T, V, U, decltype(g)>>(
+          node_, other.node(), std::move(g), "transformWith", std::move(call_site)));
+    } else {
+      using U = typename std::invoke_result_t<const F&, const RDD<T>&, const RDD<V>&>::value_type;
+      auto g = [f = std::move(f)](const detail::RddPtr<T>& a, const detail::RddPtr<V>& b, Time) {
+        return f(RDD<T>(a), RDD<V>(b)).node();
+      };
+      return DStream<U>(std::make_shared<detail::BinaryTransformedNode<T, V, U, decltype(g)>>(
+          node_, other.node(), std::move(g), "transformWith", std::move(call_site)));
+    }
   }
 
   template <class F>
@@ -528,6 +619,13 @@ class MapWithStateDStream : public DStream<M> {
   using Record = detail::MapWithStateRecord<K, S, M>;
   MapWithStateDStream(DStream<M> mapped, DStream<Record> internal)
       : DStream<M>(std::move(mapped)), internal_(std::move(internal)) {}
+
+  /// Spark's `checkpoint(interval)` on the state: checkpoints of every key's state every
+  /// `interval`, whichever of this stream and `stateSnapshots()` are outputs.
+  MapWithStateDStream checkpoint(Duration interval) const {
+    internal_.checkpoint(interval);
+    return *this;
+  }
 
   /// Every key's state after each batch.
   DStream<std::pair<K, S>> stateSnapshots() const {

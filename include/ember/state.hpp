@@ -33,6 +33,12 @@ struct StateUpdate {
 };
 
 /// The state of one key inside a `mapWithState` function. Not thread-safe (one call at a time).
+///
+/// As Spark's `State`: in one call, `update()` may be called any number of times, `remove()`
+/// at most once and not followed by `update()`; in the last call for a key that is timing out
+/// (`isTimingOut()`), neither is allowed (the state is being removed anyway). A disallowed
+/// call throws `UsageError`, which fails the task (and, after its retries, the batch) as any
+/// exception from the function does.
 template <class S>
 class State {
  public:
@@ -49,15 +55,22 @@ class State {
     return *state_;
   }
   std::optional<S> getOption() const { return state_; }
-  /// Sets the state; not allowed while the key is timing out (its state is being removed).
+  /// Sets the state; throws `UsageError` after `remove()` and while the key is timing out.
   void update(S value) {
+    if (removed_)
+      throw UsageError("State::update(): cannot update the state after it has been removed");
     if (timing_out_)
-      throw UsageError("State::update(): cannot update the state of a key that is timing out");
+      throw UsageError("State::update(): cannot update the state that is timing out");
     state_ = std::move(value);
     updated_ = true;
-    removed_ = false;
   }
+  /// Removes the key's state (`exists()` is false from here on); throws `UsageError` when it
+  /// was already removed in this call and while the key is timing out.
   void remove() {
+    if (timing_out_)
+      throw UsageError("State::remove(): cannot remove the state that is timing out");
+    if (removed_)
+      throw UsageError("State::remove(): cannot remove the state that has already been removed");
     state_.reset();
     removed_ = true;
     updated_ = false;
@@ -76,23 +89,76 @@ class State {
 };
 
 namespace detail {
-template <class F>
-struct StateFunctionTraits : StateFunctionTraits<decltype(&F::operator())> {};
+/// `std::optional<X>` gives `X`; any other type is not an optional (`ok` is false).
+template <class T>
+struct OptionalArg {
+  static constexpr bool ok = false;
+  using type = int;
+};
+template <class X>
+struct OptionalArg<std::optional<X>> {
+  static constexpr bool ok = true;
+  using type = X;
+};
+/// `State<S>&` gives `S`; any other parameter type is wrong (`ok` is false).
+template <class T>
+struct StateArg {
+  static constexpr bool ok = false;
+  using type = int;
+};
+template <class S>
+struct StateArg<State<S>&> {
+  static constexpr bool ok = true;
+  using type = S;
+};
+
+/// The types of a `mapWithState` function, from the signature of its call operator;
+/// `kValid` is false for anything but the two forms `StateSpec::function` accepts.
+template <class Signature>
+struct StateSignature {
+  using K = int;
+  using V = int;
+  using S = int;
+  using M = int;
+  static constexpr bool kWithTime = false;
+  static constexpr bool kValid = false;
+};
 template <class C, class R, class KA, class VA, class SA>
-struct StateFunctionTraits<R (C::*)(KA, VA, SA) const> {
+struct StateSignature<R (C::*)(KA, VA, SA) const> {
   using K = std::remove_cvref_t<KA>;
-  using V = typename std::remove_cvref_t<VA>::value_type;
-  using S = typename std::remove_reference_t<SA>::value_type_of_state;
+  using V = typename OptionalArg<std::remove_cvref_t<VA>>::type;
+  using S = typename StateArg<SA>::type;
   using M = R;
   static constexpr bool kWithTime = false;
+  static constexpr bool kValid =
+      OptionalArg<std::remove_cvref_t<VA>>::ok && StateArg<SA>::ok && !std::is_void_v<R>;
 };
 template <class C, class R, class TA, class KA, class VA, class SA>
-struct StateFunctionTraits<R (C::*)(TA, KA, VA, SA) const> {
+struct StateSignature<R (C::*)(TA, KA, VA, SA) const> {
   using K = std::remove_cvref_t<KA>;
-  using V = typename std::remove_cvref_t<VA>::value_type;
-  using S = typename std::remove_reference_t<SA>::value_type_of_state;
-  using M = typename R::value_type;  // the function returns std::optional<M>
+  using V = typename OptionalArg<std::remove_cvref_t<VA>>::type;
+  using S = typename StateArg<SA>::type;
+  using M = typename OptionalArg<R>::type;  // the function returns std::optional<M>
   static constexpr bool kWithTime = true;
+  static constexpr bool kValid = std::is_convertible_v<Time, TA> &&
+                                 OptionalArg<std::remove_cvref_t<VA>>::ok && StateArg<SA>::ok &&
+                                 OptionalArg<R>::ok;
+};
+template <class F, class = void>
+struct StateFunctionTraits : StateSignature<void> {};
+template <class F>
+struct StateFunctionTraits<F, std::void_t<decltype(&F::operator())>>
+    : StateSignature<decltype(&F::operator())> {};
+
+/// What `StateSpec::function` returns for a function of the wrong shape, once its
+/// `static_assert` has said so: it takes the options and `mapWithState` without a second error.
+struct InvalidStateSpec {
+  template <class X>
+  InvalidStateSpec& initialState(const X&) {
+    return *this;
+  }
+  InvalidStateSpec& numPartitions(int) { return *this; }
+  InvalidStateSpec& timeout(Duration) { return *this; }
 };
 }  // namespace detail
 
@@ -141,13 +207,25 @@ class StateSpecOf {
 };
 
 /// `StateSpec::function(f)` with `f(const K&, std::optional<V>, State<S>&) -> M` or
-/// `f(Time, const K&, std::optional<V>, State<S>&) -> std::optional<M>`.
+/// `f(Time, const K&, std::optional<V>, State<S>&) -> std::optional<M>` (a lambda or function
+/// object with one non-template, const call operator). Any other shape is one
+/// `static_assert` naming these signatures.
 struct StateSpec {
   template <class F>
   static auto function(F f) {
     using Tr = detail::StateFunctionTraits<F>;
-    return StateSpecOf<typename Tr::K, typename Tr::V, typename Tr::S, typename Tr::M, F>(
-        std::move(f));
+    if constexpr (Tr::kValid) {
+      return StateSpecOf<typename Tr::K, typename Tr::V, typename Tr::S, typename Tr::M, F>(
+          std::move(f));
+    } else {
+      static_assert(Tr::kValid,
+                    "StateSpec::function(f): f must be `M f(const K& key, std::optional<V> value, "
+                    "ember::State<S>& state)` or `std::optional<M> f(ember::Time time, const K& "
+                    "key, std::optional<V> value, ember::State<S>& state)`: the value is a "
+                    "std::optional, the state a non-const ember::State<S>&, and f a lambda or "
+                    "function object with one non-template const operator()");
+      return detail::InvalidStateSpec{};
+    }
   }
 };
 

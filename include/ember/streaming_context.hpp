@@ -30,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -101,11 +102,15 @@ class StreamingContext {
 
   /// Spark's `union(streams)`.
   template <class T>
-  DStream<T> union_(const std::vector<DStream<T>>& streams);
+  DStream<T> union_(const std::vector<DStream<T>>& streams,
+                    std::source_location loc = std::source_location::current());
 
-  /// Spark's `transform(streams, f)`: `f(std::vector<RDD<T>>, Time) -> RDD<U>` per batch.
+  /// Spark's `transform(streams, f)`: `f(std::vector<RDD<T>>, Time) -> RDD<U>` per batch. `f`
+  /// must return an RDD (`emptyRDD<U>()` for no elements): an empty `RDD<U>{}` handle fails
+  /// the batch with an error naming this call.
   template <class T, class F>
-  auto transform(const std::vector<DStream<T>>& streams, F f);
+  auto transform(const std::vector<DStream<T>>& streams, F f,
+                 std::source_location loc = std::source_location::current());
 
   /// Keeps every stream's RDDs for at least `duration` (for `DStream::slice`).
   void remember(Duration duration) { core_->remember(duration); }
@@ -188,6 +193,9 @@ class StreamingContext {
   }
 
  private:
+  template <class T, class F>
+  auto transformStreams(const std::vector<DStream<T>>& streams, F f, std::string call_site);
+
   std::unique_ptr<detail::StreamingCore> core_;
 };
 
@@ -236,19 +244,30 @@ RDD<T> StreamingContext::parallelize(std::vector<T> data, int numSlices) const {
 }
 
 template <class T>
-DStream<T> StreamingContext::union_(const std::vector<DStream<T>>& streams) {
+DStream<T> StreamingContext::union_(const std::vector<DStream<T>>& streams,
+                                    std::source_location loc) {
   if (streams.empty()) throw UsageError("union: needs at least one stream");
-  return transform(streams, [](const std::vector<RDD<T>>& rdds, Time) {
-    RDD<T> out = rdds.front();
-    for (size_t i = 1; i < rdds.size(); ++i) out = out.union_(rdds[i]);
-    return out;
-  });
+  return transformStreams(
+      streams,
+      [](const std::vector<RDD<T>>& rdds, Time) {
+        RDD<T> out = rdds.front();
+        for (size_t i = 1; i < rdds.size(); ++i) out = out.union_(rdds[i]);
+        return out;
+      },
+      detail::callSite("union", loc));
 }
 
 template <class T, class F>
-auto StreamingContext::transform(const std::vector<DStream<T>>& streams, F f) {
-  using U = typename std::invoke_result_t<const F&, const std::vector<RDD<T>>&, Time>::value_type;
+auto StreamingContext::transform(const std::vector<DStream<T>>& streams, F f,
+                                 std::source_location loc) {
   if (streams.empty()) throw UsageError("transform: needs at least one stream");
+  return transformStreams(streams, std::move(f), detail::callSite("transform", loc));
+}
+
+template <class T, class F>
+auto StreamingContext::transformStreams(const std::vector<DStream<T>>& streams, F f,
+                                        std::string call_site) {
+  using U = typename std::invoke_result_t<const F&, const std::vector<RDD<T>>&, Time>::value_type;
   std::vector<detail::DStreamPtr<T>> nodes;
   for (const auto& s : streams) nodes.push_back(s.node());
   auto g = [f = std::move(f)](const std::vector<detail::RddPtr<T>>& rdds, Time t) {
@@ -257,7 +276,7 @@ auto StreamingContext::transform(const std::vector<DStream<T>>& streams, F f) {
     return f(wrapped, t).node();
   };
   return DStream<U>(std::make_shared<detail::MultiTransformedNode<T, U, decltype(g)>>(
-      core_.get(), std::move(nodes), std::move(g), "transform"));
+      core_.get(), std::move(nodes), std::move(g), "transform", std::move(call_site)));
 }
 
 template <class T>

@@ -88,11 +88,12 @@ std::vector<ConfKey> makeKeys() {
        .type = ConfType::kInt,
        .accepted = "an integer >= 1 (records per second)",
        .doc = "With backpressure, the rate each receiver stores at until backpressure's first "
-              "estimate (capped by ember.streaming.receiver.maxRate). Unset: maxRate if set, "
-              "else pid.minRate, a slow start that climbs to the job's speed within a few "
-              "batches (Spark starts unlimited). For the Kafka direct stream, the whole "
-              "stream's rate for its first batch, split over partitions by lag; unset, the "
-              "first batch takes what the partitions hold, up to maxRatePerPartition.",
+              "estimate, which follows the second batch (capped by "
+              "ember.streaming.receiver.maxRate). Unset: maxRate if set, "
+              "else unlimited, as in Spark: set it to bound what a flood brings in before "
+              "the first estimate. For the Kafka direct stream, the whole stream's rate until "
+              "then, split over partitions by lag; unset, its batches take what the partitions "
+              "hold, up to maxRatePerPartition.",
        .min_value = 1},
       {.key = "ember.streaming.backpressure.rateEstimator",
        .spark_alias = "spark.streaming.backpressure.rateEstimator",
@@ -152,7 +153,8 @@ std::vector<ConfKey> makeKeys() {
        .type = ConfType::kBool,
        .accepted = "true or false",
        .doc = "On SIGINT or SIGTERM, stop gracefully (finish the data already received) "
-              "instead of at once."},
+              "instead of at once. A repeat of the signal within a second is ignored; one more "
+              "than a second later exits at once."},
       {.key = "ember.streaming.gracefulStopTimeout",
        .spark_alias = "spark.streaming.gracefulStopTimeout",
        .default_value = "",

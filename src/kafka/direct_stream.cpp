@@ -69,8 +69,9 @@ DirectKafkaNode::DirectKafkaNode(StreamingCore* core, std::vector<std::string> t
       from_offsets_(std::move(from_offsets)),
       max_rate_per_partition_(core->conf().getLong("ember.streaming.kafka.maxRatePerPartition")),
       min_rate_per_partition_(core->conf().getLong("ember.streaming.kafka.minRatePerPartition")) {
-  // Spark's SPARK-18580: the first batch honours backpressure's initial rate; unset, the
-  // first batch takes what the partitions hold (up to maxRatePerPartition), as in Spark.
+  // Spark's SPARK-18580: the batches before backpressure's first estimate (which follows
+  // the second batch) honour its initial rate; unset, they take what the partitions hold
+  // (up to maxRatePerPartition), as in Spark.
   if (core->conf().getBool("ember.streaming.backpressure.enabled")) {
     rate_.store(core->conf().getLong("ember.streaming.backpressure.initialRate", 0));
   }
@@ -79,6 +80,13 @@ DirectKafkaNode::DirectKafkaNode(StreamingCore* core, std::vector<std::string> t
 void DirectKafkaNode::startInput() {
   std::lock_guard lock(driver_mu_);
   if (!driver_) driver_ = settings_->driverConsumer();
+  // As Spark's DirectKafkaInputDStream.start(): unless a checkpoint gave them, the start
+  // offsets are fixed now, so records written between start() and the first batch belong
+  // to it (with auto.offset.reset=latest, a lookup at the first batch would skip them).
+  // Runs before the job generator starts, which then owns `next_`.
+  if (next_.empty()) {
+    startOffsets(driver_.get(), partitionsOf(driver_.get(), *settings_, topics_), /*first=*/true);
+  }
 }
 
 void DirectKafkaNode::stopInput() {

@@ -62,6 +62,8 @@ class DirectKafkaNode final : public ember::detail::DStreamNode<ConsumerRecord>,
                   std::shared_ptr<const ClientSettings> settings,
                   std::map<TopicPartition, int64_t> from_offsets);
   DStreamNodeBase& node() override { return *this; }
+  /// Fixes where each partition starts (unless a checkpoint did); throws `KafkaError` when
+  /// the brokers do not answer or a topic does not exist, which fails `start()`.
   void startInput() override;
   void stopInput() override;
 
@@ -104,7 +106,8 @@ class DirectKafkaNode final : public ember::detail::DStreamNode<ConsumerRecord>,
 
   std::mutex driver_mu_;  // the generator and stop() use the driver consumer
   Handle driver_;
-  // Used by compute() only (one batch at a time) and by restoreCheckpoint() before start.
+  // Used by compute() only (one batch at a time), and before the generator runs by
+  // restoreCheckpoint() and startInput().
   std::map<TopicPartition, int64_t> next_;  // where the next batch starts
   std::optional<Time> restored_;
   std::mutex mu_;  // the generator changes these; checkpoints and commitAsync callers too

@@ -1,6 +1,5 @@
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <ember/conf.hpp>
 #include <ember/internal/receiver_tracker.hpp>
 #include <ember/internal/streaming_core.hpp>
@@ -91,17 +90,14 @@ void ReceiverTracker::start(const std::optional<std::string>& wal_directory) {
   }
   const Conf& conf = core_.conf();
   max_rate_ = conf.getLong("ember.streaming.receiver.maxRate");
+  // As Spark's receivers: backpressure's initialRate (capped by maxRate) until its first
+  // estimate, else maxRate, else unlimited. No slow start from pid.minRate: a batch of a few
+  // records is processed in under a millisecond, which the PID estimator skips as Spark's
+  // does, so such a start would never climb.
   int64_t start_rate = max_rate_;
-  if (conf.getBool("ember.streaming.backpressure.enabled")) {
-    if (conf.getOption("ember.streaming.backpressure.initialRate")) {
-      start_rate = cappedRate(conf.getLong("ember.streaming.backpressure.initialRate"));
-    } else if (max_rate_ <= 0) {
-      // Slow start: Spark runs unlimited until the second batch completes, so a flood fills
-      // memory before the first estimate. The estimate from small first batches climbs to
-      // the job's speed in a few batches instead.
-      start_rate = static_cast<int64_t>(
-          std::ceil(conf.getDouble("ember.streaming.backpressure.pid.minRate")));
-    }
+  if (conf.getBool("ember.streaming.backpressure.enabled") &&
+      conf.getOption("ember.streaming.backpressure.initialRate")) {
+    start_rate = cappedRate(conf.getLong("ember.streaming.backpressure.initialRate"));
   }
   Duration restart_delay = conf.getDuration("ember.streaming.receiverRestartDelay");
   for (auto& e : entries_) {

@@ -1,7 +1,6 @@
 #include "scheduler/rate_controller.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <ember/conf.hpp>
 #include <ember/error.hpp>
 #include <ember/internal/dstream_node.hpp>
@@ -38,10 +37,9 @@ PidRateEstimator::Gains PidRateEstimator::gainsFrom(const Conf& conf) {
 
 std::optional<double> PidRateEstimator::compute(int64_t time_ms, int64_t records,
                                                 int64_t processing_ms, int64_t scheduling_ms) {
-  if (time_ms <= latest_time_ || records <= 0 || processing_ms < 0) return std::nullopt;
-  // Spark skips batches processed in 0 ms; Ember's small batches often are, and slow start
-  // would never end. Under a millisecond counts as one: an underestimate, so safe.
-  processing_ms = std::max<int64_t>(processing_ms, 1);
+  // As Spark's PIDRateEstimator: a batch no later than the last one, without records or
+  // processed in 0 ms (whose processing rate is unknown) says nothing.
+  if (time_ms <= latest_time_ || records <= 0 || processing_ms <= 0) return std::nullopt;
   double since_update_s = static_cast<double>(time_ms - latest_time_) / 1000.0;
   double processing_rate =
       static_cast<double>(records) / static_cast<double>(processing_ms) * 1000.0;
@@ -52,13 +50,12 @@ std::optional<double> PidRateEstimator::compute(int64_t time_ms, int64_t records
                             static_cast<double>(batch_interval_ms_);
   latest_time_ = time_ms;
   if (first_run_) {
-    // Spark publishes nothing after the first batch, which ran at an arbitrary rate. Ember
-    // publishes its processing rate less the backlog term: a receiver that slow-started,
-    // or waits off a large chunk, would otherwise see empty batches and no estimate.
+    // The first batch ran at an arbitrary rate (the initial one): it only sets the base the
+    // next batch's error and its change are measured from. No estimate yet.
     first_run_ = false;
-    latest_rate_ = std::max(processing_rate - gains_.integral * historical_error, gains_.min_rate);
+    latest_rate_ = processing_rate;
     latest_error_ = 0;
-    return latest_rate_;
+    return std::nullopt;
   }
   double d_error = (error - latest_error_) / since_update_s;
   double new_rate = std::max(latest_rate_ - gains_.proportional * error -
@@ -89,7 +86,8 @@ void RateController::batchCompleted(const BatchInfo& info) {
     auto rate = stream.estimator.compute(*info.processingEndTime, in->second.numRecords,
                                          *processing, *scheduling);
     if (!rate) continue;
-    auto r = static_cast<int64_t>(std::llround(*rate));
+    // Spark publishes `newRate.toLong`: the estimate truncated.
+    auto r = static_cast<int64_t>(*rate);
     logDebug("RateController", "Stream " + std::to_string(id) + ": backpressure rate " +
                                    std::to_string(r) + " records/s");
     stream.input->publishRate(r);

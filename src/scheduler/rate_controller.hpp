@@ -35,10 +35,11 @@ class PidRateEstimator {
   static Gains gainsFrom(const Conf& conf);
 
   /// A new rate (records per second) from a completed batch that ended at `time_ms`
-  /// holding `records`, processed in `processing_ms` after waiting `scheduling_ms`;
-  /// nothing for a batch no later than the last one or one without records. A processing
-  /// time under 1 ms counts as 1 ms. The first batch gives its processing rate less the
-  /// backlog term (Spark gives nothing).
+  /// holding `records`, processed in `processing_ms` after waiting `scheduling_ms`, exactly
+  /// as Spark's `PIDRateEstimator.compute`: nothing for a batch no later than the last one,
+  /// one without records or one processed in 0 ms (such batches leave the state alone), and
+  /// nothing for the first batch that counts, which only records its end time and
+  /// processing rate as the base of the next estimate.
   std::optional<double> compute(int64_t time_ms, int64_t records, int64_t processing_ms,
                                 int64_t scheduling_ms);
 

@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
 #include <ember/internal/streaming_core.hpp>
 #include <ember/logging.hpp>
@@ -15,25 +18,53 @@
 namespace ember::detail {
 namespace {
 
+/// A signal this soon after the first is the same request (GNU `timeout` signals the child
+/// and then its process group; a terminal's Ctrl-C reaches every process of the group).
+constexpr int64_t kSameRequestNs = 1'000'000'000;
+
 int g_pipe[2] = {-1, -1};
 std::atomic<StreamingCore*> g_core{nullptr};
-std::atomic<bool> g_stopping{false};
+/// CLOCK_MONOTONIC time of the first signal since the hook was installed, 0: none yet.
+std::atomic<int64_t> g_first_signal_ns{0};
+/// Whether our handler is installed; the handler clears it when it gives the old ones back.
+std::atomic<bool> g_installed{false};
+static_assert(std::atomic<int64_t>::is_always_lock_free, "used in a signal handler");
+static_assert(std::atomic<bool>::is_always_lock_free, "used in a signal handler");
 std::mutex g_mu;
 std::condition_variable g_dispatch_done;
 StreamingCore* g_dispatching = nullptr;  // guarded by g_mu
 std::thread::id g_watcher_id;
-struct sigaction g_old_int, g_old_term;
-bool g_installed = false;
+struct sigaction g_old_int, g_old_term;  // written under g_mu before the handler runs
+
+/// Async-signal-safe, as everything the handler calls (clock_gettime, sigaction, raise,
+/// write).
+int64_t monotonicNs() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+void restoreHandlers() {
+  if (!g_installed.exchange(false)) return;
+  ::sigaction(SIGINT, &g_old_int, nullptr);
+  ::sigaction(SIGTERM, &g_old_term, nullptr);
+}
 
 void onSignal(int signo) {
-  if (g_stopping.exchange(true)) {
-    // Second signal while stopping: give up on a clean stop.
-    ::signal(signo, SIG_DFL);
+  int saved_errno = errno;
+  int64_t now = monotonicNs();
+  int64_t first = 0;
+  if (g_first_signal_ns.compare_exchange_strong(first, now)) {
+    unsigned char b = static_cast<unsigned char>(signo);
+    [[maybe_unused]] ssize_t n = ::write(g_pipe[1], &b, 1);
+  } else if (now - first > kSameRequestNs) {
+    // Asked again, later: give up on a clean stop. The process's old handlers (by default,
+    // termination) take this signal, raised again for them once this handler returns.
+    restoreHandlers();
     ::raise(signo);
-    return;
   }
-  unsigned char b = static_cast<unsigned char>(signo);
-  [[maybe_unused]] ssize_t n = ::write(g_pipe[1], &b, 1);
+  // Else the same request again, already being served.
+  errno = saved_errno;
 }
 
 void watcherLoop() {
@@ -54,7 +85,8 @@ void watcherLoop() {
     bool graceful = core->conf().getBool("ember.streaming.stopGracefullyOnShutdown");
     logInfo("StreamingContext",
             std::string("Received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ": stopping " +
-                (graceful ? "gracefully" : "now") + " (send it again to exit at once)");
+                (graceful ? "gracefully" : "now") +
+                " (a repeat within a second is the same request; one later exits at once)");
     core->stop(graceful);
     std::lock_guard lock(g_mu);
     g_dispatching = nullptr;
@@ -76,9 +108,9 @@ void installShutdownHook(StreamingCore* core) {
     g_watcher_id = watcher.get_id();
     watcher.detach();
   }
+  g_first_signal_ns.store(0);
   g_core.store(core);
-  g_stopping.store(false);
-  if (!g_installed) {
+  if (!g_installed.load()) {
     struct sigaction sa;
     std::memset(&sa, 0, sizeof(sa));
     sa.sa_handler = onSignal;
@@ -86,17 +118,17 @@ void installShutdownHook(StreamingCore* core) {
     sa.sa_flags = SA_RESTART;
     ::sigaction(SIGINT, &sa, &g_old_int);
     ::sigaction(SIGTERM, &sa, &g_old_term);
-    g_installed = true;
+    g_installed.store(true);
   }
 }
 
 void removeShutdownHook(StreamingCore* core, bool wait_for_dispatch) {
   std::unique_lock lock(g_mu);
   StreamingCore* expected = core;
-  if (g_core.compare_exchange_strong(expected, nullptr) && g_installed) {
-    ::sigaction(SIGINT, &g_old_int, nullptr);
-    ::sigaction(SIGTERM, &g_old_term, nullptr);
-    g_installed = false;
+  // After a signal our handler stays: repeats of it within a second must not end the
+  // process, and a later one gives the process its old handlers back itself.
+  if (g_core.compare_exchange_strong(expected, nullptr) && g_first_signal_ns.load() == 0) {
+    restoreHandlers();
   }
   if (wait_for_dispatch && std::this_thread::get_id() != g_watcher_id) {
     g_dispatch_done.wait(lock, [&] { return g_dispatching != core; });

@@ -1,7 +1,10 @@
 #pragma once
 /// SIGINT/SIGTERM handling for the active streaming context: the first signal stops the
-/// context (gracefully when `ember.streaming.stopGracefullyOnShutdown` is true); a second
-/// one while that stop is running terminates the process at once.
+/// context (gracefully when `ember.streaming.stopGracefullyOnShutdown` is true). Another
+/// signal within a second of it is the same request and is ignored (GNU `timeout` signals
+/// the child and then its process group); one more than a second later terminates the
+/// process at once. After a signal's stop the process gets its old handlers back once that
+/// second has passed.
 
 namespace ember::detail {
 

@@ -156,6 +156,48 @@ TEST(Recovery, MapWithStateKeepsStatesAndTimeouts) {
   expectRecoveryMatchesReference(build, 7, 13, 6000);
 }
 
+TEST(Recovery, MapWithStateCheckpointIntervalAppliesWhenOnlyTheSnapshotsAreOutput) {
+  // checkpoint(2 s) on the stream mapWithState returns, and only its stateSnapshots() as an
+  // output: the state is checkpointed every 2 batches, not at the 10 s default.
+  auto input = wordInput(10);
+  Build build = [&](StreamingContext& ssc) {
+    auto mapped = testing::timedStream(ssc, input)
+                      .map([](const std::string& w) { return std::pair(w, int64_t{1}); })
+                      .mapWithState(countingSpecWithTimeout());
+    mapped.checkpoint(Seconds(2));
+    return mapped.stateSnapshots();
+  };
+  auto expected = reference(build, 8);
+  TempDir dir;
+  auto start = [&] {
+    ember::Run run;
+    run.ssc = StreamingContext::getOrCreate(dir.str(), [&] {
+      auto ssc = std::make_unique<StreamingContext>(testing::testConf(), Seconds(1));
+      run.out = std::make_unique<BatchCollector<std::pair<std::string, int64_t>>>(build(*ssc));
+      return ssc;
+    });
+    return run;
+  };
+  {
+    auto run = start();
+    run.ssc->start();
+    run.ssc->clock().advance(Seconds(5));
+    run.ssc->stop();
+    EXPECT_EQ(run.out->sortedBatches().size(), 5u);
+  }
+  auto run = start();
+  ASSERT_TRUE(run.ssc->recoveredFrom()) << "no checkpoint was written in 5 batches";
+  EXPECT_EQ(run.ssc->recoveredFrom()->milliseconds(), 4000);
+  run.ssc->start();
+  run.ssc->clock().advance(Seconds(4));
+  run.ssc->stop();
+  auto after = run.out->sortedBatches();
+  ASSERT_EQ(after.size(), 4u);
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i], expected[4 + i]) << "batch " << i + 5;  // the states carried on
+  }
+}
+
 /// Like `timedStream`, but each batch's data comes only once across every context that
 /// shares `emitted`, as from a source that cannot replay (a receiver without a log).
 DStream<std::string> onceStream(StreamingContext& ssc,

@@ -268,18 +268,20 @@ TEST(KafkaDirectStream, BackpressureLimitsBatchesToWhatTheJobProcesses) {
         sizes.push_back(n);
       });
   ssc.start();
-  for (int i = 1; i <= 4; ++i) {
+  for (int i = 1; i <= 5; ++i) {
     ssc.clock().advance(Seconds(1));
     ASSERT_TRUE(
         testing::waitUntil([&] { return completed->count >= i; }, std::chrono::seconds(60)));
   }
   ssc.stop();
   std::lock_guard lock(mu);
-  ASSERT_EQ(sizes.size(), 4u);
+  ASSERT_EQ(sizes.size(), 5u);
   EXPECT_EQ(sizes[0], 100) << "initialRate";
-  for (size_t i = 1; i < sizes.size(); ++i) {
+  // As Spark's estimator, the first batch gives no estimate: it only sets the base.
+  EXPECT_EQ(sizes[1], 100) << "initialRate until the second batch completes";
+  for (size_t i = 2; i < sizes.size(); ++i) {
     // The estimate never exceeds the processing rate, and a 1 s batch takes rate x 1 s;
-    // without backpressure the second batch would take the whole backlog of 2,900.
+    // without backpressure the third batch would take the whole backlog of 2,800.
     EXPECT_LE(sizes[i], 500) << "batch " << i + 1;
     EXPECT_GT(sizes[i], 100) << "batch " << i + 1 << ": the rate did not rise to the job's speed";
   }
@@ -312,6 +314,36 @@ TEST(KafkaDirectStream, StartsAtTheEndByDefaultAndAtExplicitOffsetsWhenGiven) {
   ASSERT_EQ(e.size(), 2u);
   EXPECT_EQ(rangesOf(e[0].ranges),
             (std::vector<OffsetRange>{{"events", 0, 0, 5}, {"events", 1, 3, 5}}));
+}
+
+TEST(KafkaDirectStream, WithLatestRecordsWrittenAfterStartAreInTheFirstBatch) {
+  // As Spark, whose stream fixes its offsets in start(): what is written between start()
+  // and the first batch belongs to the first batch, not lost to a lookup made then.
+  MockCluster cluster;
+  cluster.createTopic("late", 2);
+  produce(cluster.bootstraps(), "late", 0, 0, 3);  // before start: not read
+  StreamingContext ssc(testConf(), Seconds(1));
+  KafkaCollector latest(kafka::createDirectStream(ssc, {"late"}, paramsFor(cluster, "", "latest")));
+  KafkaCollector fresh_group(
+      kafka::createDirectStream(ssc, {"late"}, paramsFor(cluster, "newcomers", "latest")));
+  ssc.start();
+  produce(cluster.bootstraps(), "late", 0, 3, 7);
+  produce(cluster.bootstraps(), "late", 1, 0, 2);
+  ssc.clock().advance(Seconds(1));  // the first batch
+  ssc.clock().advance(Seconds(1));
+  ssc.stop();
+
+  auto expected = expectedValues("late", 0, 3, 7);
+  auto p1 = expectedValues("late", 1, 0, 2);
+  expected.insert(expected.end(), p1.begin(), p1.end());
+  for (const auto* out : {&latest, &fresh_group}) {
+    auto b = out->batches();
+    ASSERT_EQ(b.size(), 2u);
+    EXPECT_EQ(rangesOf(b[0].ranges),
+              (std::vector<OffsetRange>{{"late", 0, 3, 7}, {"late", 1, 0, 2}}));
+    EXPECT_EQ(valuesOf(b[0].records), expected);
+    EXPECT_TRUE(b[1].records.empty());
+  }
 }
 
 TEST(KafkaDirectStream, CommittedOffsetsAreWhereTheGroupStartsAgain) {
@@ -498,12 +530,25 @@ TEST(KafkaDirectStream, AWindowAfterRecoveryReadsTheCheckpointedBatchesRangesAga
   EXPECT_EQ(batches[0], expectedValues("clicks", 0, 2, 7));
 }
 
-TEST(KafkaDirectStream, UnreachableBrokersFailTheBatchNamingThemInBoundedTime) {
+/// Starts the context and returns the `KafkaError` that start() threw ("" if none).
+std::string startError(StreamingContext& ssc) {
+  try {
+    ssc.start();
+  } catch (const kafka::KafkaError& e) {
+    EXPECT_EQ(ssc.getState(), StreamingContextState::kStopped);
+    return e.what();
+  }
+  ssc.stop();
+  return "";
+}
+
+TEST(KafkaDirectStream, UnreachableBrokersFailStartNamingThemInBoundedTime) {
+  // start() fixes the start offsets, as Spark's stream does: it needs the brokers.
   std::string brokers = "127.0.0.1:" + std::to_string(testing::freePort());
   StreamingContext ssc(testConf(), Seconds(1));
   KafkaCollector out(kafka::createDirectStream(
       ssc, {"nowhere"}, {{"bootstrap.servers", brokers}, {"socket.timeout.ms", "1000"}}));
-  std::string error = firstBatchError(ssc);
+  std::string error = startError(ssc);
   EXPECT_NE(error.find("Kafka brokers " + brokers), std::string::npos) << error;
   EXPECT_NE(error.find("within 1000 ms"), std::string::npos) << error;
 }
@@ -585,7 +630,7 @@ TEST(KafkaDirectStream, AMissingTopicIsNamed) {
   MockCluster cluster;
   StreamingContext ssc(testConf(), Seconds(1));
   KafkaCollector out(kafka::createDirectStream(ssc, {"no-such-topic"}, paramsFor(cluster)));
-  std::string error = firstBatchError(ssc);
+  std::string error = startError(ssc);
   EXPECT_NE(error.find("'no-such-topic'"), std::string::npos) << error;
 }
 

@@ -27,34 +27,53 @@ PidRateEstimator::Gains gains(double p, double i, double d, double min_rate = 10
   return {.proportional = p, .integral = i, .derivative = d, .min_rate = min_rate};
 }
 
-TEST(PidRateEstimator, TheFirstBatchGivesItsProcessingRateLessTheBacklog) {
-  // Spark gives nothing here; a slow-started receiver would then wait for a second batch.
+TEST(PidRateEstimator, TheFirstBatchGivesNoEstimate) {
+  // As Spark: the first batch ran at an arbitrary rate (the initial one).
   PidRateEstimator pid(1000, gains(1, 0.2, 0));
-  EXPECT_DOUBLE_EQ(*pid.compute(1000, 5000, 500, 0), 10000);
-  // 500 ms of scheduling delay at 10,000/s per 1 s interval is a backlog of 5,000.
+  EXPECT_FALSE(pid.compute(1000, 5000, 500, 0));
   PidRateEstimator late(1000, gains(1, 0.2, 0));
-  EXPECT_DOUBLE_EQ(*late.compute(1000, 5000, 500, 500), 10000 - 0.2 * 5000);
+  EXPECT_FALSE(late.compute(1000, 5000, 500, 500));
+}
+
+TEST(PidRateEstimator, TheFirstBatchSetsTheBaseToItsProcessingRateAndNoError) {
+  // The first batch: 10,000 records/s after 500 ms of scheduling delay. The base is its
+  // processing rate, not lowered by its backlog: with half the proportional gain, a second
+  // batch as fast and without delay keeps the rate at 10,000.
+  PidRateEstimator pid(1000, gains(0.5, 0.2, 0));
+  ASSERT_FALSE(pid.compute(1000, 10000, 1000, 500));
+  EXPECT_DOUBLE_EQ(*pid.compute(2000, 10000, 1000, 0), 10000);
+  // Its error counts as 0 and its end time is where the derivative's interval starts: a
+  // second batch 2 s later at 20,000/s has error 10,000 - 20,000, changed by -10,000 over
+  // 2 s; new = 10,000 + 10,000 + 0.5 * 5,000.
+  PidRateEstimator derived(1000, gains(1, 0, 0.5));
+  ASSERT_FALSE(derived.compute(1000, 10000, 1000, 0));
+  EXPECT_DOUBLE_EQ(*derived.compute(3000, 20000, 1000, 0), 22500);
 }
 
 TEST(PidRateEstimator, NoEstimateWithoutANewTimeRecordsOrProcessingTime) {
   PidRateEstimator pid(1000, gains(1, 0.2, 0));
-  ASSERT_TRUE(pid.compute(1000, 5000, 500, 0));
+  EXPECT_FALSE(pid.compute(1000, 5000, 500, 0)) << "the first batch";
   EXPECT_FALSE(pid.compute(1000, 5000, 500, 0)) << "same end time";
   EXPECT_FALSE(pid.compute(900, 5000, 500, 0)) << "earlier end time (out-of-order batches)";
   EXPECT_FALSE(pid.compute(2000, 0, 500, 0)) << "an empty batch says nothing of the speed";
+  EXPECT_FALSE(pid.compute(3000, 5000, 0, 0)) << "a batch processed in 0 ms neither";
   EXPECT_TRUE(pid.compute(4000, 5000, 500, 0));
 }
 
-TEST(PidRateEstimator, ABatchProcessedInUnderAMillisecondCountsAsOne) {
-  // Spark ignores such batches; tiny fast batches would then never raise the rate.
-  PidRateEstimator pid(10, gains(1, 0, 0));
-  ASSERT_TRUE(pid.compute(1000, 5, 0, 0));
-  EXPECT_DOUBLE_EQ(*pid.compute(1010, 7, 0, 0), 7000);
+TEST(PidRateEstimator, ABatchProcessedIn0MsGivesNoEstimateAndLeavesTheStateAlone) {
+  // As Spark, which only takes batches with a processing delay above 0.
+  PidRateEstimator pid(10, gains(1, 0, 1));
+  EXPECT_FALSE(pid.compute(1000, 5, 0, 0)) << "not even counted as the first batch";
+  EXPECT_FALSE(pid.compute(1010, 10, 1, 0));  // the first batch: base 10,000/s
+  EXPECT_FALSE(pid.compute(1020, 7, 0, 0));
+  // Measured from the batch at 1010 (0.02 s), not from the skipped one: error 10,000 -
+  // 20,000, changed by -10,000 over 0.02 s; new = 10,000 + 10,000 + 500,000.
+  EXPECT_DOUBLE_EQ(*pid.compute(1030, 20, 1, 0), 520000);
 }
 
 TEST(PidRateEstimator, WithOnlyTheProportionalTermItFollowsTheProcessingSpeed) {
   PidRateEstimator pid(1000, gains(1, 0, 0));
-  ASSERT_TRUE(pid.compute(1000, 10000, 1000, 0));
+  ASSERT_FALSE(pid.compute(1000, 10000, 1000, 0));
   // Each new rate is the processing rate of the batch: records / processing time.
   EXPECT_DOUBLE_EQ(*pid.compute(2000, 10000, 500, 0), 20000);
   EXPECT_DOUBLE_EQ(*pid.compute(3000, 20000, 2000, 0), 10000);
@@ -63,7 +82,7 @@ TEST(PidRateEstimator, WithOnlyTheProportionalTermItFollowsTheProcessingSpeed) {
 
 TEST(PidRateEstimator, ABacklogKeepsTheRateBelowTheProcessingSpeed) {
   PidRateEstimator pid(1000, gains(1, 0.2, 0));
-  ASSERT_TRUE(pid.compute(1000, 10000, 1000, 0));  // base rate 10,000 records/s
+  ASSERT_FALSE(pid.compute(1000, 10000, 1000, 0));  // base rate 10,000 records/s
   // Processing at 20,000/s after waiting 500 ms: error 10,000 - 20,000; the backlog is
   // 500 ms * 20,000/s per 1 s interval = 10,000; new = 10,000 + 10,000 - 0.2 * 10,000.
   EXPECT_DOUBLE_EQ(*pid.compute(2000, 10000, 500, 500), 18000);
@@ -71,14 +90,14 @@ TEST(PidRateEstimator, ABacklogKeepsTheRateBelowTheProcessingSpeed) {
 
 TEST(PidRateEstimator, TheDerivativeTermWeighsTheErrorsChangePerSecond) {
   PidRateEstimator pid(1000, gains(1, 0.2, 0.5));
-  ASSERT_TRUE(pid.compute(1000, 10000, 1000, 0));
+  ASSERT_FALSE(pid.compute(1000, 10000, 1000, 0));
   // As above, minus 0.5 * (error change -10,000 over 2 s since the last update).
   EXPECT_DOUBLE_EQ(*pid.compute(3000, 10000, 500, 500), 18000 + 0.5 * 10000 / 2);
 }
 
 TEST(PidRateEstimator, NeverGoesBelowTheMinimumRate) {
   PidRateEstimator pid(100, gains(1, 0.2, 0, 250));
-  ASSERT_TRUE(pid.compute(1000, 1000, 100, 0));
+  ASSERT_FALSE(pid.compute(1000, 1000, 100, 0));
   EXPECT_DOUBLE_EQ(*pid.compute(2000, 1000, 100, 60000), 250) << "a minute of backlog";
 }
 
@@ -231,7 +250,7 @@ TEST(Backpressure, MaxRateCapsTheEstimate) {
   ssc.stop();
 }
 
-TEST(Backpressure, OffByDefaultAndWithoutInitialRateReceiversStartSlowly) {
+TEST(Backpressure, OffByDefaultAndWithoutInitialRateReceiversStartUnlimitedAsInSpark) {
   for (bool enabled : {false, true}) {
     auto conf = backpressureConf();
     if (!enabled) conf.set("ember.streaming.backpressure.enabled", "false");
@@ -242,19 +261,31 @@ TEST(Backpressure, OffByDefaultAndWithoutInitialRateReceiversStartSlowly) {
       if (rdd.count() > 0) ++batches;
     });
     ssc.start();
-    // Slow start: from pid.minRate (100 records/s), not unlimited as in Spark.
-    EXPECT_EQ(ssc.receiverRate(stream), enabled ? 100 : 0);
+    // Neither initialRate nor maxRate: unlimited (0) until backpressure's first estimate.
+    EXPECT_EQ(ssc.receiverRate(stream), 0);
     EXPECT_TRUE(waitUntil([&] { return batches >= 4; }, std::chrono::seconds(60)));
     if (enabled) {
-      // A job that only counts is far faster than 100 records/s: the rate climbs.
-      EXPECT_TRUE(
-          waitUntil([&] { return ssc.receiverRate(stream) > 10000; }, std::chrono::seconds(60)))
-          << "the rate stayed at " << ssc.receiverRate(stream);
+      // Batches of a flood take milliseconds to count: from the second on, each gives an
+      // estimate, which limits the receiver.
+      EXPECT_TRUE(waitUntil([&] { return ssc.receiverRate(stream) > 0; }, std::chrono::seconds(60)))
+          << "no estimate was published";
+      EXPECT_GE(ssc.receiverRate(stream), 100) << "below pid.minRate";
     } else {
       EXPECT_EQ(ssc.receiverRate(stream), 0) << "backpressure is off by default";
     }
     ssc.stop();
   }
+}
+
+TEST(Backpressure, WithoutInitialRateReceiversStartAtMaxRate) {
+  auto conf = backpressureConf();
+  conf.set("ember.streaming.receiver.maxRate", "3000");
+  StreamingContext ssc(conf, Milliseconds(100));
+  auto stream = ssc.receiverStream(std::make_shared<FloodReceiver>());
+  stream.foreachRDD([](const RDD<int>& rdd) { rdd.count(); });
+  ssc.start();
+  EXPECT_EQ(ssc.receiverRate(stream), 3000);
+  ssc.stop();
 }
 
 TEST(Backpressure, ABadGainStopsStartWithAnErrorNamingTheKey) {

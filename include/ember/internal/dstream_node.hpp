@@ -213,25 +213,61 @@ class DStreamNode : public DStreamNodeBase {
 template <class T>
 using DStreamPtr = std::shared_ptr<DStreamNode<T>>;
 
+/// What a node built from a user's RDD function checks, as Spark's `TransformedDStream` and
+/// `UnionDStream` do: every parent must have an RDD for the batch, and the function must
+/// return an RDD (not an empty `RDD<T>{}` handle). `call_site` ("transform at app.cpp:42")
+/// names the user's call in the errors; it is empty for the engine's narrow operations (map,
+/// filter, ...), whose batch is simply absent when the parent's is (Spark's `MappedDStream`).
+class UserFunctionChecks {
+ public:
+  explicit UserFunctionChecks(std::string call_site) : call_site_(std::move(call_site)) {}
+  bool requiresParents() const { return !call_site_.empty(); }
+  /// Throws `UsageError` because `parent` has no RDD for batch `t` of `node`; batches up to
+  /// the one the context recovered from are not computed again, so there it returns.
+  void parentMissing(const DStreamNodeBase& node, const DStreamNodeBase& parent, Time t) const {
+    if (auto recovered = node.core().recoveredTime(); recovered && t <= *recovered) return;
+    throw UsageError(call_site_ + ": parent stream " + std::to_string(parent.id()) + " (" +
+                     parent.name() + ") has no RDD for time " + t.toString() + "; " + node.name() +
+                     " needs an RDD of every parent for every batch");
+  }
+  /// `rdd`, or `UsageError` when the user's function returned an empty handle.
+  template <class U>
+  RddPtr<U> result(RddPtr<U> rdd, const std::string& name, Time t) const {
+    if (rdd) return rdd;
+    throw UsageError((call_site_.empty() ? name : call_site_) +
+                     ": the function returned an empty RDD handle (RDD<T>{}) for time " +
+                     t.toString() +
+                     "; it must not: return ssc.emptyRDD<T>() for a batch without elements");
+  }
+
+ private:
+  std::string call_site_;
+};
+
 /// A node computed from one parent by `f(parent RDD, time) -> RDD`.
 template <class T, class U, class F>
 class TransformedNode final : public DStreamNode<U> {
  public:
-  TransformedNode(DStreamPtr<T> parent, F f, std::string name)
+  TransformedNode(DStreamPtr<T> parent, F f, std::string name, std::string call_site = {})
       : DStreamNode<U>(&parent->core(), {parent}, std::move(name)),
         parent_(std::move(parent)),
-        f_(std::move(f)) {}
+        f_(std::move(f)),
+        checks_(std::move(call_site)) {}
 
  protected:
   std::optional<RddPtr<U>> compute(Time t) override {
     auto rdd = parent_->getOrCompute(t);
-    if (!rdd) return std::nullopt;
-    return f_(*rdd, t);
+    if (!rdd) {
+      if (checks_.requiresParents()) checks_.parentMissing(*this, *parent_, t);
+      return std::nullopt;
+    }
+    return checks_.result(f_(*rdd, t), this->name(), t);
   }
 
  private:
   DStreamPtr<T> parent_;
   F f_;
+  UserFunctionChecks checks_;
 };
 
 /// A node computed from the same batch of several streams of one type (union, transform).
@@ -239,10 +275,11 @@ template <class T, class U, class F>
 class MultiTransformedNode final : public DStreamNode<U> {
  public:
   MultiTransformedNode(StreamingCore* core, std::vector<DStreamPtr<T>> parents, F f,
-                       std::string name)
+                       std::string name, std::string call_site)
       : DStreamNode<U>(core, {parents.begin(), parents.end()}, std::move(name)),
         parents_(std::move(parents)),
-        f_(std::move(f)) {
+        f_(std::move(f)),
+        checks_(std::move(call_site)) {
     for (const auto& p : parents_) {
       if (p->slideDuration() != parents_.front()->slideDuration()) {
         throw UsageError(this->name() + ": all streams must have the same slide duration, got " +
@@ -257,26 +294,32 @@ class MultiTransformedNode final : public DStreamNode<U> {
     std::vector<RddPtr<T>> rdds;
     for (const auto& p : parents_) {
       auto r = p->getOrCompute(t);
-      if (!r) return std::nullopt;
+      if (!r) {
+        checks_.parentMissing(*this, *p, t);
+        return std::nullopt;
+      }
       rdds.push_back(*r);
     }
-    return f_(rdds, t);
+    return checks_.result(f_(rdds, t), this->name(), t);
   }
 
  private:
   std::vector<DStreamPtr<T>> parents_;
   F f_;
+  UserFunctionChecks checks_;
 };
 
 /// A node computed from the same batch of two streams of different types (transformWith).
 template <class T, class V, class U, class F>
 class BinaryTransformedNode final : public DStreamNode<U> {
  public:
-  BinaryTransformedNode(DStreamPtr<T> a, DStreamPtr<V> b, F f, std::string name)
+  BinaryTransformedNode(DStreamPtr<T> a, DStreamPtr<V> b, F f, std::string name,
+                        std::string call_site)
       : DStreamNode<U>(&a->core(), {a, b}, std::move(name)),
         a_(std::move(a)),
         b_(std::move(b)),
-        f_(std::move(f)) {
+        f_(std::move(f)),
+        checks_(std::move(call_site)) {
     if (a_->slideDuration() != b_->slideDuration()) {
       throw UsageError(this->name() + ": both streams must have the same slide duration, got " +
                        a_->slideDuration().toString() + " and " + b_->slideDuration().toString());
@@ -286,15 +329,18 @@ class BinaryTransformedNode final : public DStreamNode<U> {
  protected:
   std::optional<RddPtr<U>> compute(Time t) override {
     auto ra = a_->getOrCompute(t);
+    if (!ra) checks_.parentMissing(*this, *a_, t);
     auto rb = b_->getOrCompute(t);
+    if (!rb) checks_.parentMissing(*this, *b_, t);
     if (!ra || !rb) return std::nullopt;
-    return f_(*ra, *rb, t);
+    return checks_.result(f_(*ra, *rb, t), this->name(), t);
   }
 
  private:
   DStreamPtr<T> a_;
   DStreamPtr<V> b_;
   F f_;
+  UserFunctionChecks checks_;
 };
 
 /// An output operation: runs `f(rdd, time)` as the batch's job.

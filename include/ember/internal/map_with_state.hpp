@@ -330,18 +330,26 @@ class MapWithStateNode final : public DStreamNode<MapWithStateRecord<K, S, M>> {
   }
 
  protected:
+  /// As Spark's `InternalMapWithStateDStream`: a batch the parent has no RDD for has no new
+  /// values (the state carries over, timeouts still apply); without a previous state, the
+  /// initial one.
   std::optional<RddPtr<Record>> compute(Time t) override {
     auto batch = parent_->getOrCompute(t);
-    if (!batch) return std::nullopt;
     RddPtr<Record> previous;
     RddPtr<KS> initial;
     Time previous_time = t - this->slideDuration();
     if (previous_time > this->zeroTime()) {
       if (auto p = this->getOrCompute(previous_time)) previous = *p;
-    } else if (initial_) {
+    }
+    if (!previous && initial_) {
       initial = partitionByKeyRdd<K, S>(initial_, n_, "mapWithState initial state");
     }
-    auto grouped = groupByKeyRdd<K, V>(*batch, n_, "mapWithState (group)");
+    RddPtr<std::pair<K, std::vector<V>>> grouped;
+    if (batch) {
+      grouped = groupByKeyRdd<K, V>(*batch, n_, "mapWithState (group)");
+    } else {
+      grouped = std::make_shared<EmptyRdd<std::pair<K, std::vector<V>>>>(this->core().runtime());
+    }
     auto rdd = std::make_shared<MapWithStateRdd<K, V, S, M, F>>(
         this->core().runtime(), n_, std::move(previous), std::move(initial), std::move(grouped), t,
         timeout_, f_, disk_.get());

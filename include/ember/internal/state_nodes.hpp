@@ -232,17 +232,26 @@ class StateNode final : public DStreamNode<std::pair<K, S>> {
   }
 
  protected:
+  /// As Spark's `StateDStream`: without a batch from the parent, the previous state is
+  /// updated with no new values (the function still sees every key), and there is no state
+  /// before the first batch the parent has; without a previous state, the initial one.
   std::optional<RddPtr<KS>> compute(Time t) override {
     auto batch = parent_->getOrCompute(t);
-    if (!batch) return std::nullopt;
     RddPtr<KS> previous, initial;
     Time previous_time = t - this->slideDuration();
     if (previous_time > this->zeroTime()) {
       if (auto p = this->getOrCompute(previous_time)) previous = *p;
-    } else if (initial_) {
+    }
+    if (!batch && !previous) return std::nullopt;
+    if (!previous && initial_) {
       initial = partitionByKeyRdd<K, S>(*initial_, n_, "updateStateByKey initial state");
     }
-    auto grouped = groupByKeyRdd<K, V>(*batch, n_, "updateStateByKey (group)");
+    RddPtr<std::pair<K, std::vector<V>>> grouped;
+    if (batch) {
+      grouped = groupByKeyRdd<K, V>(*batch, n_, "updateStateByKey (group)");
+    } else {
+      grouped = std::make_shared<EmptyRdd<std::pair<K, std::vector<V>>>>(this->core().runtime());
+    }
     if constexpr (Encodable<K> && Encodable<S>) {
       if (auto store = disk_.get()) {
         return std::make_shared<DiskStateRdd<K, V, S, Update>>(
