@@ -10,7 +10,10 @@
 ///
 /// Transformations are lazy and cheap (they build lineage); actions (`collect`, `count`,
 /// `take`, ...) run one task per partition on the context's task threads and return owned
-/// data: views (`std::string_view`) in elements come back as `std::string`.
+/// data: views (`std::string_view`) in elements come back as `std::string`. A result that
+/// cannot be made owning (a user struct with view fields) stays valid while the RDD lives:
+/// the buffers it views are pinned to the RDD. A lambda that takes its element by value and
+/// returns views into that copy does not compile (see docs/codecs.md, "Views").
 /// A handle is a shared reference: copy it freely. Actions may run from any thread.
 
 #include <concepts>
@@ -18,6 +21,7 @@
 #include <ember/internal/rdd_node.hpp>
 #include <ember/internal/shuffle.hpp>
 #include <ember/internal/text_output.hpp>
+#include <ember/internal/view_safety.hpp>
 #include <ember/render.hpp>
 #include <functional>
 #include <memory>
@@ -71,6 +75,7 @@ class RDD {
   requires std::invocable<const F&, const T&>
   auto map(F f) const {
     using U = std::decay_t<std::invoke_result_t<const F&, const T&>>;
+    detail::requireViewsOutliveCall<F, T, U>();
     return make<U>(std::make_shared<detail::MappedRdd<T, U, F>>(node_, std::move(f), "map"));
   }
 
@@ -84,11 +89,13 @@ class RDD {
                     "flatMap expects f(const T&) returning a range, or flatMap<U>(f) with "
                     "f(const T&, ember::Emitter<U>&)");
       using R = detail::FlatMapResult<T, F>;
+      detail::requireViewsOutliveCall<F, T, R>();
       return make<R>(
           std::make_shared<detail::FlatMappedRdd<T, R, F>>(node_, std::move(f), "flatMap"));
     } else {
       static_assert(std::invocable<const F&, const T&, detail::Emitter<U>&>,
                     "flatMap<U>(f) expects f(const T&, ember::Emitter<U>&)");
+      detail::requireViewsOutliveCall<F, T, U, detail::Emitter<U>>();
       return make<U>(
           std::make_shared<detail::FlatMappedRdd<T, U, F>>(node_, std::move(f), "flatMap"));
     }
@@ -162,6 +169,7 @@ class RDD {
   auto mapValues(F f) const {
     using K = typename T::first_type;
     using V = typename T::second_type;
+    detail::requireViewsOutliveCall<F, V, std::decay_t<std::invoke_result_t<const F&, const V&>>>();
     return map([f = std::move(f)](const T& kv) {
       return std::pair<K, std::decay_t<std::invoke_result_t<const F&, const V&>>>(kv.first,
                                                                                   f(kv.second));
@@ -174,6 +182,7 @@ class RDD {
     using K = typename T::first_type;
     using V = typename T::second_type;
     using W = detail::FlatMapResult<V, F>;
+    detail::requireViewsOutliveCall<F, V, W>();
     return flatMap<std::pair<K, W>>(
         [f = std::move(f)](const T& kv, detail::Emitter<std::pair<K, W>>& emit) {
           for (auto&& w : f(kv.second))
@@ -464,37 +473,58 @@ class RDD {
                                                                 const char* action) const {
     node_->prepare();
     std::vector<std::vector<detail::Owning<T>>> out(parts.size());
+    std::vector<std::vector<detail::KeepAlive>> owners(parts.size());
     runtime().runTasks(stageName(action), parts.size(), [&](size_t i) {
       struct Sink final : detail::ChunkSink<T> {
         std::vector<detail::Owning<T>>& out;
-        explicit Sink(std::vector<detail::Owning<T>>& o) : out(o) {}
+        std::vector<detail::KeepAlive>& owners;
+        Sink(std::vector<detail::Owning<T>>& o, std::vector<detail::KeepAlive>& k)
+            : out(o), owners(k) {}
         void push(std::span<const T> chunk) override {
           for (const T& x : chunk) out.push_back(detail::toOwning(x));
         }
+        void keepAlive(const detail::KeepAlive& owner) override {
+          if constexpr (kResultBorrows) detail::keep(owners, owner);
+        }
       };
       out[i].clear();
-      Sink sink(out[i]);
+      owners[i].clear();
+      Sink sink(out[i], owners[i]);
       node_->compute(parts[i], sink);
     });
+    for (auto& o : owners) node_->pin(std::move(o));
     return out;
   }
+
+  /// Results of actions that still borrow (a struct with views has no owning form) stay
+  /// valid as long as this RDD: the buffers they view are pinned to its node.
+  static constexpr bool kResultBorrows = detail::Own<detail::Owning<T>>::kBorrows;
 
   template <class A, class Seq>
   std::vector<A> foldPartitions(const A& zero, const Seq& seq) const {
     node_->prepare();
     std::vector<A> partial(numPartitions(), zero);
+    std::vector<std::vector<detail::KeepAlive>> owners(partial.size());
     runtime().runTasks(stageName("fold"), partial.size(), [&](size_t p) {
       struct Sink final : detail::ChunkSink<T> {
         A acc;
         const Seq& seq;
-        Sink(A a, const Seq& s) : acc(std::move(a)), seq(s) {}
+        std::vector<detail::KeepAlive>& owners;
+        Sink(A a, const Seq& s, std::vector<detail::KeepAlive>& k)
+            : acc(std::move(a)), seq(s), owners(k) {}
         void push(std::span<const T> chunk) override {
           for (const T& x : chunk) acc = seq(std::move(acc), x);
         }
-      } sink(zero, seq);
+        // The accumulator may be an element that views into an earlier chunk.
+        void keepAlive(const detail::KeepAlive& owner) override {
+          if constexpr (detail::Own<A>::kBorrows) detail::keep(owners, owner);
+        }
+      } sink(zero, seq, owners[p]);
       node_->compute(p, sink);
       partial[p] = std::move(sink.acc);
     });
+    // Held by the node until the results are made owning (or for good, when they cannot be).
+    for (auto& o : owners) node_->pin(std::move(o));
     return partial;
   }
 
