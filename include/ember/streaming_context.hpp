@@ -26,6 +26,7 @@
 #include <ember/listener.hpp>
 #include <ember/rdd.hpp>
 #include <ember/receiver.hpp>
+#include <ember/shared_variables.hpp>
 #include <ember/time.hpp>
 #include <functional>
 #include <memory>
@@ -187,6 +188,10 @@ class StreamingContext {
   }
   StreamingContextState getState() const;
 
+  /// Spark's `ssc.sparkContext`: creates broadcast variables and accumulators
+  /// (`broadcast(value)`, `longAccumulator(name)`), see shared_variables.hpp.
+  SparkContext& sparkContext() { return spark_context_; }
+
   /// The clock driving batches; `clock().advance(d)` with `ember.streaming.clock=manual`.
   Clock& clock() { return core_->clock(); }
   const Conf& conf() const { return core_->conf(); }
@@ -212,6 +217,7 @@ class StreamingContext {
   auto transformStreams(const std::vector<DStream<T>>& streams, F f, std::string call_site);
 
   std::unique_ptr<detail::StreamingCore> core_;
+  SparkContext spark_context_;
 };
 
 // ---- template definitions ----------------------------------------------------------------
