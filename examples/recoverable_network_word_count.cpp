@@ -71,7 +71,12 @@ int main(int argc, char** argv) {
       "In local mode, <master> should be 'local[n]' with n > 1.\n"
       "Both <checkpoint-directory> and <output-file> must be absolute paths or relative to "
       "the current directory.";
-  return examples::run(argc, argv, usage, 4, 4, [&](ember::Conf& conf) {
+  const char* about =
+      "Counts the words of the text received from a TCP server every second and appends each\n"
+      "batch's counts to a file; recovers from its checkpoint when restarted (Spark's\n"
+      "RecoverableNetworkWordCount). The words of an exclude list (\"a\", \"b\", \"c\") are\n"
+      "dropped and counted.";
+  return examples::run(argc, argv, usage, about, 4, 4, [&](ember::Conf& conf) {
     const auto& args = conf.args();
     int port = examples::parsePort(args[1], usage);
     conf.setIfMissing("ember.app.name", "RecoverableNetworkWordCount");
