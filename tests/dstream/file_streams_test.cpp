@@ -20,17 +20,18 @@ using testing::BatchCollector;
 using testing::TempDir;
 using Strings = std::vector<std::string>;
 
-void writeFile(const fs::path& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-  ASSERT_TRUE(out.good()) << "cannot write " << path;
+/// Puts a file with `content` at `target`: written under `staging` first and renamed into
+/// place (atomic, as producers of a file stream should do) when `staging` is given.
+void putFile(const fs::path& target, const std::string& content, const TempDir* staging = nullptr) {
+  fs::path written = staging ? staging->path() / target.filename() : target;
+  std::ofstream(written, std::ios::binary) << content;
+  ASSERT_EQ(fs::file_size(written), content.size()) << written;
+  if (staging) fs::rename(written, target);
 }
 
-/// Writes `name` in `staging`, then renames it to `target` (atomic, as producers should).
+/// The same, always through `staging`.
 void moveIn(const TempDir& staging, const fs::path& target, const std::string& content) {
-  fs::path tmp = staging.path() / target.filename();
-  writeFile(tmp, content);
-  fs::rename(tmp, target);
+  putFile(target, content, &staging);
 }
 
 struct Job {
@@ -75,8 +76,8 @@ TEST(FileStream, FilterIsGivenTheFullPath) {
 
 TEST(FileStream, NewFilesOnlyFalseReadsTheFilesPresentAtStartInTheFirstBatch) {
   TempDir dir, staging;
-  writeFile(dir.path() / "old1.txt", "o1\no2\n");
-  writeFile(dir.path() / "old2.txt", "o3\n");
+  putFile(dir.path() / "old1.txt", "o1\no2\n");
+  putFile(dir.path() / "old2.txt", "o3\n");
   Job job;
   BatchCollector<std::string> out(job.ssc.fileStream(dir.str(), {}, false));
   job.ssc.start();
@@ -90,7 +91,7 @@ TEST(FileStream, NewFilesOnlyFalseReadsTheFilesPresentAtStartInTheFirstBatch) {
 
 TEST(FileStream, NewFilesOnlyTrueIgnoresThePresentFiles) {
   TempDir dir, staging;
-  writeFile(dir.path() / "old.txt", "o1\n");
+  putFile(dir.path() / "old.txt", "o1\n");
   Job job;
   BatchCollector<std::string> out(job.ssc.fileStream(dir.str()));
   job.ssc.start();
@@ -106,7 +107,7 @@ TEST(FileStream, GlobPatternWatchesEveryMatchingDirectory) {
   fs::create_directories(root.path() / "2024-01" / "in");
   fs::create_directories(root.path() / "2024-02" / "in");
   fs::create_directories(root.path() / "other" / "in");
-  writeFile(root.path() / "2024-01" / "in" / "before.txt", "before\n");  // present at start
+  putFile(root.path() / "2024-01" / "in" / "before.txt", "before\n");  // present at start
   Job job;
   BatchCollector<std::string> out(job.ssc.textFileStream((root.path() / "2024-*" / "in").string()));
   job.ssc.start();
