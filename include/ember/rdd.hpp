@@ -16,8 +16,10 @@
 /// returns views into that copy does not compile (see docs/codecs.md, "Views").
 /// A handle is a shared reference: copy it freely. Actions may run from any thread.
 
+#include <algorithm>
 #include <concepts>
 #include <ember/error.hpp>
+#include <ember/hash.hpp>
 #include <ember/internal/rdd_node.hpp>
 #include <ember/internal/shuffle.hpp>
 #include <ember/internal/text_output.hpp>
@@ -30,6 +32,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -45,6 +48,10 @@ struct IsPair<std::pair<A, B>> : std::true_type {};
 /// Elements of keyed operations (`reduceByKey`, `join`, ...) are `std::pair<K, V>`.
 template <class T>
 concept KeyValue = detail::IsPair<T>::value;
+
+/// What `countByValue()` and `countByKey()` return: an element (or key) and its count.
+template <class K>
+using CountMap = std::unordered_map<K, int64_t, StableHash<K>, std::equal_to<>>;
 
 template <class T>
 class RDD;
@@ -154,12 +161,6 @@ class RDD {
   auto sortByKey(bool ascending = true, int numPartitions = 1) const requires KeyValue<T> {
     return sortBy([](const T& kv) -> const typename T::first_type& { return kv.first; }, ascending,
                   numPartitions);
-  }
-
-  /// `(element, number of occurrences)` pairs.
-  RDD<std::pair<T, int64_t>> countByValue(int numPartitions = 0) const {
-    return map([](const T& x) { return std::pair<T, int64_t>(x, 1); })
-        .reduceByKey(std::plus<int64_t>(), numPartitions);
   }
 
   // ---- keyed transformations (T = std::pair<K, V>) ---------------------------------------
@@ -392,6 +393,98 @@ class RDD {
     return detail::toOwning(result);
   }
 
+  // ---- more of Spark's RDD API: distinct, keys, values, aggregate, top, takeOrdered, and
+  // the actions that return maps. Actions return owned data, as `collect` does.
+
+  /// Each distinct element once, hash-partitioned into `numPartitions` (0 = default
+  /// parallelism).
+  RDD<T> distinct(int numPartitions = 0) const {
+    return map([](const T& x) { return std::pair<T, bool>(x, true); })
+        .reduceByKey([](bool a, bool) { return a; }, numPartitions)
+        .map([](const std::pair<T, bool>& kv) { return kv.first; });
+  }
+
+  /// The key of every pair.
+  auto keys() const requires KeyValue<T> {
+    return map([](const T& kv) { return kv.first; });
+  }
+
+  /// The value of every pair.
+  auto values() const requires KeyValue<T> {
+    return map([](const T& kv) { return kv.second; });
+  }
+
+  /// Spark's `aggregate`: folds every partition from `zero` with `seqOp(U, const T&) -> U`,
+  /// then merges the partial results, starting once more from `zero`, with
+  /// `combOp(U, const U&) -> U`.
+  template <class U, class SeqOp, class CombOp>
+  detail::Owning<U> aggregate(U zero, SeqOp seqOp, CombOp combOp) const {
+    static_assert(std::is_invocable_r_v<U, SeqOp&, U, const T&>,
+                  "aggregate: seqOp must be callable as (U, const T&) -> U");
+    static_assert(std::is_invocable_r_v<U, CombOp&, U, const U&>,
+                  "aggregate: combOp must be callable as (U, const U&) -> U");
+    auto partial =
+        foldPartitions<U>(zero, [&](U acc, const T& x) { return seqOp(std::move(acc), x); });
+    U result = std::move(zero);
+    for (auto& p : partial) result = combOp(std::move(result), p);
+    return detail::toOwning(result);
+  }
+
+  /// The `n` smallest elements by `comp` (a strict weak order, `std::less` by default), in
+  /// ascending order. Each partition keeps its own `n` smallest; only those reach the caller.
+  template <class Compare = std::less<>>
+  std::vector<detail::Owning<T>> takeOrdered(size_t n, Compare comp = {}) const {
+    std::vector<detail::Owning<T>> out;
+    if (n == 0) return out;
+    // Per partition a heap whose front is the largest of the `n` smallest seen so far.
+    auto partial = foldPartitions<std::vector<T>>({}, [&](std::vector<T> heap, const T& x) {
+      if (heap.size() < n) {
+        heap.push_back(x);
+        std::push_heap(heap.begin(), heap.end(), comp);
+      } else if (comp(x, heap.front())) {
+        std::pop_heap(heap.begin(), heap.end(), comp);
+        heap.back() = x;
+        std::push_heap(heap.begin(), heap.end(), comp);
+      }
+      return heap;
+    });
+    std::vector<T> all;
+    for (auto& p : partial) std::move(p.begin(), p.end(), std::back_inserter(all));
+    size_t keep = std::min(n, all.size());
+    std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(keep), all.end(),
+                      comp);
+    out.reserve(keep);
+    for (size_t i = 0; i < keep; ++i) out.push_back(detail::toOwning(all[i]));
+    return out;
+  }
+
+  /// The `n` largest elements by `comp` (`std::less` by default), in descending order.
+  template <class Compare = std::less<>>
+  std::vector<detail::Owning<T>> top(size_t n, Compare comp = {}) const {
+    return takeOrdered(n, [comp](const T& a, const T& b) { return comp(b, a); });
+  }
+
+  /// Spark's `countByValue` action: how often each distinct element occurs.
+  CountMap<detail::Owning<T>> countByValue() const {
+    return toMap<int64_t>(map([](const T& x) { return std::pair<T, int64_t>(x, 1); })
+                              .reduceByKey(std::plus<int64_t>())
+                              .collect());
+  }
+
+  /// How many pairs have each key.
+  auto countByKey() const requires KeyValue<T> {
+    using K = typename T::first_type;
+    return toMap<int64_t>(map([](const T& kv) { return std::pair<K, int64_t>(kv.first, 1); })
+                              .reduceByKey(std::plus<int64_t>())
+                              .collect());
+  }
+
+  /// The pairs as a map; of several pairs with one key, the last collected wins (as in Spark).
+  auto collectAsMap() const requires KeyValue<T> {
+    using V = detail::Owning<typename T::second_type>;
+    return toMap<V>(collect());
+  }
+
   /// Calls `f(const T&)` for every element, on the task threads (in parallel).
   template <class F>
   void foreach (F f) const {
@@ -499,6 +592,16 @@ class RDD {
   /// Results of actions that still borrow (a struct with views has no owning form) stay
   /// valid as long as this RDD: the buffers they view are pinned to its node.
   static constexpr bool kResultBorrows = detail::Own<detail::Owning<T>>::kBorrows;
+
+  /// A map of collected pairs; a later pair replaces an earlier one with the same key.
+  template <class V, class Pairs>
+  static auto toMap(Pairs pairs) {
+    using K = typename Pairs::value_type::first_type;
+    std::unordered_map<K, V, StableHash<K>, std::equal_to<>> out;
+    out.reserve(pairs.size());
+    for (auto& [k, v] : pairs) out.insert_or_assign(std::move(k), std::move(v));
+    return out;
+  }
 
   template <class A, class Seq>
   std::vector<A> foldPartitions(const A& zero, const Seq& seq) const {
