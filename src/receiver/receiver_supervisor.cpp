@@ -49,7 +49,10 @@ bool ReceiverSupervisor::startReceiver() {
   }
   try {
     EngineThreadScope engine;  // stop() from onStart must not wait for the start to end
-    receiver_->onStart();
+    {
+      std::lock_guard lifecycle(lifecycle_mu_);
+      receiver_->onStart();
+    }
     logInfo(kLog, "Started receiver " + name());
     notify(ReceiverEvent::kStarted, "");
     return true;
@@ -68,6 +71,7 @@ void ReceiverSupervisor::stopReceiver(const std::string& reason) {
   }
   try {
     EngineThreadScope engine;  // stop() from onStop must not wait for the teardown running it
+    std::lock_guard lifecycle(lifecycle_mu_);
     receiver_->onStop();
   } catch (...) {
     logError(kLog, "Receiver " + name() +

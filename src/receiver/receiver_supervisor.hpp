@@ -56,7 +56,11 @@ class ReceiverSupervisor {
   void notify(ReceiverEvent event, const std::string& message);
 
   std::mutex stop_mu_;  // serialises stop()
-  EventHook hook_;      // guarded by mu_
+  /// Held while onStart or onStop runs, so they never overlap: a receiver thread started by
+  /// onStart may ask for a restart before onStart has returned, and the restart's onStop
+  /// must not run beside it (both touch the receiver's own thread handles).
+  std::mutex lifecycle_mu_;
+  EventHook hook_;  // guarded by mu_
   mutable std::mutex mu_;
   std::condition_variable cv_;
   State state_ = State::kInitialized;
