@@ -83,7 +83,11 @@ class CustomReceiver : public ember::Receiver<std::string> {
 
 int main(int argc, char** argv) {
   const char* usage = "Usage: custom_receiver <hostname> <port> [--conf key=value ...]";
-  return examples::run(argc, argv, usage, 2, 2, [&](ember::Conf& conf) {
+  const char* about =
+      "Counts the words of the lines read from a TCP server by a custom receiver (Spark's\n"
+      "CustomReceiver), printing each second's counts.\n"
+      "  <hostname> <port>  the TCP server to read lines from (e.g. `nc -lk 9999`).";
+  return examples::run(argc, argv, usage, about, 2, 2, [&](ember::Conf& conf) {
     int port = examples::parsePort(conf.args()[1], usage);
     conf.setIfMissing("ember.app.name", "CustomReceiver");
     ember::StreamingContext ssc(conf, ember::Seconds(1));

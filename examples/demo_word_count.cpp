@@ -11,7 +11,12 @@
 
 int main(int argc, char** argv) {
   const char* usage = "Usage: demo_word_count [linesPerSecond] [--conf key=value ...]";
-  return examples::run(argc, argv, usage, 0, 1, [&](ember::Conf& conf) {
+  const char* about =
+      "A streaming word count over generated text (made-up words with a Zipf distribution):\n"
+      "1 s batches, the 10 most frequent words of each batch printed in Spark's format, until\n"
+      "Ctrl-C.\n"
+      "  [linesPerSecond]  lines generated per second (default 20000).";
+  return examples::run(argc, argv, usage, about, 0, 1, [&](ember::Conf& conf) {
     int64_t rate = conf.args().empty()
                        ? 20000
                        : examples::parseNumber(conf.args()[0], "linesPerSecond", 0,

@@ -19,7 +19,13 @@ int main(int argc, char** argv) {
       "  <brokers> is a list of one or more Kafka brokers (host:port,...)\n"
       "  <groupId> is a consumer group name to consume from topics\n"
       "  <topics> is a list of one or more Kafka topics to consume from (comma separated)";
-  return examples::run(argc, argv, usage, 3, 3, [&](ember::Conf& conf) {
+  const char* about =
+      "Counts the words of the records of Kafka topics every 2 seconds, read with the direct\n"
+      "stream (Spark's DirectKafkaWordCount).\n"
+      "  <brokers>  Kafka bootstrap servers, host:port[,host:port...]\n"
+      "  <groupId>  the consumer group\n"
+      "  <topics>   comma-separated topics to read";
+  return examples::run(argc, argv, usage, about, 3, 3, [&](ember::Conf& conf) {
     conf.setIfMissing("ember.app.name", "DirectKafkaWordCount");
     ember::StreamingContext ssc(conf, ember::Seconds(2));
 

@@ -31,10 +31,33 @@ inline int parsePort(const std::string& text, const char* usage) {
   return static_cast<int>(parseNumber(text, "port", 1, 65535, usage));
 }
 
-/// Runs `body(conf)` with the configuration from the command line; exits 1 with the usage
-/// line when the positional argument count is not in `[min_args, max_args]`.
-inline int run(int argc, char** argv, const char* usage, size_t min_args, size_t max_args,
-               const std::function<void(ember::Conf&)>& body) {
+/// True when the command line asks for help (`--help` or `-h`, not as a `--conf` value).
+inline bool wantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--conf") {
+      ++i;
+    } else if (arg == "--help" || arg == "-h") {
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Runs `body(conf)` with the configuration from the command line. `--help` or `-h` prints
+/// the usage line and `about` (what the program does, its arguments) and returns 0 without
+/// starting anything; a positional argument count not in `[min_args, max_args]` prints the
+/// usage line and returns 1.
+inline int run(int argc, char** argv, const char* usage, const char* about, size_t min_args,
+               size_t max_args, const std::function<void(ember::Conf&)>& body) {
+  if (wantsHelp(argc, argv)) {
+    std::cout << usage << "\n\n"
+              << about << "\n\n"
+              << "Options:\n"
+              << "  --conf key=value  set a configuration key (docs/configuration.md)\n"
+              << "  -h, --help        print this help and exit\n";
+    return 0;
+  }
   try {
     ember::Conf conf = ember::Conf::fromArgs(argc, argv);
     if (conf.args().size() < min_args || conf.args().size() > max_args) {

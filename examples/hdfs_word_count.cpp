@@ -9,7 +9,11 @@
 
 int main(int argc, char** argv) {
   const char* usage = "Usage: hdfs_word_count <directory> [--conf key=value ...]";
-  return examples::run(argc, argv, usage, 1, 1, [&](ember::Conf& conf) {
+  const char* about =
+      "Counts the words of the new text files that appear in a directory, every 2 seconds\n"
+      "(Spark's HdfsWordCount). Create files elsewhere and move them in.\n"
+      "  <directory>  the directory to watch";
+  return examples::run(argc, argv, usage, about, 1, 1, [&](ember::Conf& conf) {
     conf.setIfMissing("ember.app.name", "HdfsWordCount");
     ember::StreamingContext ssc(conf, ember::Seconds(2));
 

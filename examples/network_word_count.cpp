@@ -10,7 +10,11 @@
 
 int main(int argc, char** argv) {
   const char* usage = "Usage: network_word_count <hostname> <port> [--conf key=value ...]";
-  return examples::run(argc, argv, usage, 2, 2, [&](ember::Conf& conf) {
+  const char* about =
+      "Counts the words of the text received from a TCP server every second (Spark's\n"
+      "NetworkWordCount).\n"
+      "  <hostname> <port>  the TCP server to read lines from (e.g. `nc -lk 9999`).";
+  return examples::run(argc, argv, usage, about, 2, 2, [&](ember::Conf& conf) {
     int port = examples::parsePort(conf.args()[1], usage);
     conf.setIfMissing("ember.app.name", "NetworkWordCount");
     ember::StreamingContext ssc(conf, ember::Seconds(1));

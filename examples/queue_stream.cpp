@@ -10,7 +10,10 @@
 
 int main(int argc, char** argv) {
   const char* usage = "Usage: queue_stream [--conf key=value ...]";
-  return examples::run(argc, argv, usage, 0, 0, [&](ember::Conf& conf) {
+  const char* about =
+      "Pushes RDDs of the numbers 1 to 1000 into a queue stream, one each second, and prints\n"
+      "how many numbers of each residue modulo 10 each batch holds (Spark's QueueStream).";
+  return examples::run(argc, argv, usage, about, 0, 0, [&](ember::Conf& conf) {
     conf.setIfMissing("ember.app.name", "QueueStream");
     ember::StreamingContext ssc(conf, ember::Seconds(1));
 

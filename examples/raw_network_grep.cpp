@@ -12,7 +12,13 @@
 int main(int argc, char** argv) {
   const char* usage =
       "Usage: raw_network_grep <numStreams> <host> <port> <batchMillis> [--conf key=value ...]";
-  return examples::run(argc, argv, usage, 4, 4, [&](ember::Conf& conf) {
+  const char* about =
+      "Receives pre-encoded blocks of lines from raw socket streams (as raw_text_sender sends\n"
+      "them) and counts the lines containing \"the\" in each batch (Spark's RawNetworkGrep).\n"
+      "  <numStreams>   how many raw socket streams to open\n"
+      "  <host> <port>  the server, e.g. raw_text_sender\n"
+      "  <batchMillis>  the batch interval in milliseconds";
+  return examples::run(argc, argv, usage, about, 4, 4, [&](ember::Conf& conf) {
     const auto& args = conf.args();
     int num_streams =
         static_cast<int>(examples::parseNumber(args[0], "numStreams", 1, 1000, usage));

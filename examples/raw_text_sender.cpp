@@ -19,7 +19,14 @@
 
 int main(int argc, char** argv) {
   const char* usage = "Usage: raw_text_sender <port> <file> <blockSize> <bytesPerSec>";
-  return examples::run(argc, argv, usage, 4, 4, [&](ember::Conf& conf) {
+  const char* about =
+      "Serves the lines of a file as pre-encoded blocks to every client that connects, in a\n"
+      "loop, at a bounded rate: the input of raw_network_grep (Spark's RawTextSender).\n"
+      "  <port>         the TCP port to listen on\n"
+      "  <file>         the text file to send\n"
+      "  <blockSize>    bytes of lines per block\n"
+      "  <bytesPerSec>  the rate limit";
+  return examples::run(argc, argv, usage, about, 4, 4, [&](ember::Conf& conf) {
     const auto& args = conf.args();
     int port = examples::parsePort(args[0], usage);
     auto block_size = static_cast<size_t>(

@@ -10,7 +10,11 @@
 
 int main(int argc, char** argv) {
   const char* usage = "Usage: stateful_network_word_count <hostname> <port> [--conf key=value ...]";
-  return examples::run(argc, argv, usage, 2, 2, [&](ember::Conf& conf) {
+  const char* about =
+      "Counts words cumulatively in the text received from a TCP server every second, starting\n"
+      "from the initial state (hello,1), (world,1) (Spark's StatefulNetworkWordCount).\n"
+      "  <hostname> <port>  the TCP server to read lines from (e.g. `nc -lk 9999`).";
+  return examples::run(argc, argv, usage, about, 2, 2, [&](ember::Conf& conf) {
     int port = examples::parsePort(conf.args()[1], usage);
     conf.setIfMissing("ember.app.name", "StatefulNetworkWordCount");
     ember::StreamingContext ssc(conf, ember::Seconds(1));

@@ -11,7 +11,12 @@
 
 int main(int argc, char** argv) {
   const char* usage = "Usage: windowed_top_words [linesPerSecond] [--conf key=value ...]";
-  return examples::run(argc, argv, usage, 0, 1, [&](ember::Conf& conf) {
+  const char* about =
+      "The 5 most frequent words of the last 60 seconds, every 10 seconds, over generated text:\n"
+      "an incremental windowed count (each slide adds the batches that entered the window and\n"
+      "subtracts those that left).\n"
+      "  [linesPerSecond]  lines generated per second (default 10000).";
+  return examples::run(argc, argv, usage, about, 0, 1, [&](ember::Conf& conf) {
     int64_t rate = conf.args().empty()
                        ? 10000
                        : examples::parseNumber(conf.args()[0], "linesPerSecond", 0,

@@ -167,10 +167,13 @@ class DStream {
     });
   }
 
-  /// `(value, occurrences)` in each batch.
+  /// `(value, occurrences)` in each batch (a transformation; `RDD::countByValue()` is
+  /// Spark's action that returns a map).
   DStream<std::pair<T, int64_t>> countByValue(int numPartitions = 0) const {
-    return lift("countByValue",
-                [numPartitions](const RDD<T>& r) { return r.countByValue(numPartitions); });
+    return lift("countByValue", [numPartitions](const RDD<T>& r) {
+      return r.map([](const T& x) { return std::pair<T, int64_t>(x, 1); })
+          .reduceByKey(std::plus<int64_t>(), numPartitions);
+    });
   }
 
   /// One element per non-empty batch: all elements combined with `f(T, T) -> T`.

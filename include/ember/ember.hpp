@@ -13,6 +13,7 @@
 #include <ember/rdd.hpp>
 #include <ember/receiver.hpp>
 #include <ember/render.hpp>
+#include <ember/shared_variables.hpp>
 #include <ember/state.hpp>
 #include <ember/streaming_context.hpp>
 #include <ember/text.hpp>

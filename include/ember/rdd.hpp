@@ -10,14 +10,20 @@
 ///
 /// Transformations are lazy and cheap (they build lineage); actions (`collect`, `count`,
 /// `take`, ...) run one task per partition on the context's task threads and return owned
-/// data: views (`std::string_view`) in elements come back as `std::string`.
+/// data: views (`std::string_view`) in elements come back as `std::string`. A result that
+/// cannot be made owning (a user struct with view fields) stays valid while the RDD lives:
+/// the buffers it views are pinned to the RDD. A lambda that takes its element by value and
+/// returns views into that copy does not compile (see docs/codecs.md, "Views").
 /// A handle is a shared reference: copy it freely. Actions may run from any thread.
 
+#include <algorithm>
 #include <concepts>
 #include <ember/error.hpp>
+#include <ember/hash.hpp>
 #include <ember/internal/rdd_node.hpp>
 #include <ember/internal/shuffle.hpp>
 #include <ember/internal/text_output.hpp>
+#include <ember/internal/view_safety.hpp>
 #include <ember/render.hpp>
 #include <functional>
 #include <memory>
@@ -26,6 +32,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -41,6 +48,10 @@ struct IsPair<std::pair<A, B>> : std::true_type {};
 /// Elements of keyed operations (`reduceByKey`, `join`, ...) are `std::pair<K, V>`.
 template <class T>
 concept KeyValue = detail::IsPair<T>::value;
+
+/// What `countByValue()` and `countByKey()` return: an element (or key) and its count.
+template <class K>
+using CountMap = std::unordered_map<K, int64_t, StableHash<K>, std::equal_to<>>;
 
 template <class T>
 class RDD;
@@ -71,6 +82,7 @@ class RDD {
   requires std::invocable<const F&, const T&>
   auto map(F f) const {
     using U = std::decay_t<std::invoke_result_t<const F&, const T&>>;
+    detail::requireViewsOutliveCall<F, T, U>();
     return make<U>(std::make_shared<detail::MappedRdd<T, U, F>>(node_, std::move(f), "map"));
   }
 
@@ -84,11 +96,13 @@ class RDD {
                     "flatMap expects f(const T&) returning a range, or flatMap<U>(f) with "
                     "f(const T&, ember::Emitter<U>&)");
       using R = detail::FlatMapResult<T, F>;
+      detail::requireViewsOutliveCall<F, T, R>();
       return make<R>(
           std::make_shared<detail::FlatMappedRdd<T, R, F>>(node_, std::move(f), "flatMap"));
     } else {
       static_assert(std::invocable<const F&, const T&, detail::Emitter<U>&>,
                     "flatMap<U>(f) expects f(const T&, ember::Emitter<U>&)");
+      detail::requireViewsOutliveCall<F, T, U, detail::Emitter<U>>();
       return make<U>(
           std::make_shared<detail::FlatMappedRdd<T, U, F>>(node_, std::move(f), "flatMap"));
     }
@@ -149,12 +163,6 @@ class RDD {
                   numPartitions);
   }
 
-  /// `(element, number of occurrences)` pairs.
-  RDD<std::pair<T, int64_t>> countByValue(int numPartitions = 0) const {
-    return map([](const T& x) { return std::pair<T, int64_t>(x, 1); })
-        .reduceByKey(std::plus<int64_t>(), numPartitions);
-  }
-
   // ---- keyed transformations (T = std::pair<K, V>) ---------------------------------------
 
   template <class F>
@@ -162,6 +170,7 @@ class RDD {
   auto mapValues(F f) const {
     using K = typename T::first_type;
     using V = typename T::second_type;
+    detail::requireViewsOutliveCall<F, V, std::decay_t<std::invoke_result_t<const F&, const V&>>>();
     return map([f = std::move(f)](const T& kv) {
       return std::pair<K, std::decay_t<std::invoke_result_t<const F&, const V&>>>(kv.first,
                                                                                   f(kv.second));
@@ -174,6 +183,7 @@ class RDD {
     using K = typename T::first_type;
     using V = typename T::second_type;
     using W = detail::FlatMapResult<V, F>;
+    detail::requireViewsOutliveCall<F, V, W>();
     return flatMap<std::pair<K, W>>(
         [f = std::move(f)](const T& kv, detail::Emitter<std::pair<K, W>>& emit) {
           for (auto&& w : f(kv.second))
@@ -383,6 +393,98 @@ class RDD {
     return detail::toOwning(result);
   }
 
+  // ---- more of Spark's RDD API: distinct, keys, values, aggregate, top, takeOrdered, and
+  // the actions that return maps. Actions return owned data, as `collect` does.
+
+  /// Each distinct element once, hash-partitioned into `numPartitions` (0 = default
+  /// parallelism).
+  RDD<T> distinct(int numPartitions = 0) const {
+    return map([](const T& x) { return std::pair<T, bool>(x, true); })
+        .reduceByKey([](bool a, bool) { return a; }, numPartitions)
+        .map([](const std::pair<T, bool>& kv) { return kv.first; });
+  }
+
+  /// The key of every pair.
+  auto keys() const requires KeyValue<T> {
+    return map([](const T& kv) { return kv.first; });
+  }
+
+  /// The value of every pair.
+  auto values() const requires KeyValue<T> {
+    return map([](const T& kv) { return kv.second; });
+  }
+
+  /// Spark's `aggregate`: folds every partition from `zero` with `seqOp(U, const T&) -> U`,
+  /// then merges the partial results, starting once more from `zero`, with
+  /// `combOp(U, const U&) -> U`.
+  template <class U, class SeqOp, class CombOp>
+  detail::Owning<U> aggregate(U zero, SeqOp seqOp, CombOp combOp) const {
+    static_assert(std::is_invocable_r_v<U, SeqOp&, U, const T&>,
+                  "aggregate: seqOp must be callable as (U, const T&) -> U");
+    static_assert(std::is_invocable_r_v<U, CombOp&, U, const U&>,
+                  "aggregate: combOp must be callable as (U, const U&) -> U");
+    auto partial =
+        foldPartitions<U>(zero, [&](U acc, const T& x) { return seqOp(std::move(acc), x); });
+    U result = std::move(zero);
+    for (auto& p : partial) result = combOp(std::move(result), p);
+    return detail::toOwning(result);
+  }
+
+  /// The `n` smallest elements by `comp` (a strict weak order, `std::less` by default), in
+  /// ascending order. Each partition keeps its own `n` smallest; only those reach the caller.
+  template <class Compare = std::less<>>
+  std::vector<detail::Owning<T>> takeOrdered(size_t n, Compare comp = {}) const {
+    std::vector<detail::Owning<T>> out;
+    if (n == 0) return out;
+    // Per partition a heap whose front is the largest of the `n` smallest seen so far.
+    auto partial = foldPartitions<std::vector<T>>({}, [&](std::vector<T> heap, const T& x) {
+      if (heap.size() < n) {
+        heap.push_back(x);
+        std::push_heap(heap.begin(), heap.end(), comp);
+      } else if (comp(x, heap.front())) {
+        std::pop_heap(heap.begin(), heap.end(), comp);
+        heap.back() = x;
+        std::push_heap(heap.begin(), heap.end(), comp);
+      }
+      return heap;
+    });
+    std::vector<T> all;
+    for (auto& p : partial) std::move(p.begin(), p.end(), std::back_inserter(all));
+    size_t keep = std::min(n, all.size());
+    std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(keep), all.end(),
+                      comp);
+    out.reserve(keep);
+    for (size_t i = 0; i < keep; ++i) out.push_back(detail::toOwning(all[i]));
+    return out;
+  }
+
+  /// The `n` largest elements by `comp` (`std::less` by default), in descending order.
+  template <class Compare = std::less<>>
+  std::vector<detail::Owning<T>> top(size_t n, Compare comp = {}) const {
+    return takeOrdered(n, [comp](const T& a, const T& b) { return comp(b, a); });
+  }
+
+  /// Spark's `countByValue` action: how often each distinct element occurs.
+  CountMap<detail::Owning<T>> countByValue() const {
+    return toMap<int64_t>(map([](const T& x) { return std::pair<T, int64_t>(x, 1); })
+                              .reduceByKey(std::plus<int64_t>())
+                              .collect());
+  }
+
+  /// How many pairs have each key.
+  auto countByKey() const requires KeyValue<T> {
+    using K = typename T::first_type;
+    return toMap<int64_t>(map([](const T& kv) { return std::pair<K, int64_t>(kv.first, 1); })
+                              .reduceByKey(std::plus<int64_t>())
+                              .collect());
+  }
+
+  /// The pairs as a map; of several pairs with one key, the last collected wins (as in Spark).
+  auto collectAsMap() const requires KeyValue<T> {
+    using V = detail::Owning<typename T::second_type>;
+    return toMap<V>(collect());
+  }
+
   /// Calls `f(const T&)` for every element, on the task threads (in parallel).
   template <class F>
   void foreach (F f) const {
@@ -464,18 +566,40 @@ class RDD {
                                                                 const char* action) const {
     node_->prepare();
     std::vector<std::vector<detail::Owning<T>>> out(parts.size());
+    std::vector<std::vector<detail::KeepAlive>> owners(parts.size());
     runtime().runTasks(stageName(action), parts.size(), [&](size_t i) {
       struct Sink final : detail::ChunkSink<T> {
         std::vector<detail::Owning<T>>& out;
-        explicit Sink(std::vector<detail::Owning<T>>& o) : out(o) {}
+        std::vector<detail::KeepAlive>& owners;
+        Sink(std::vector<detail::Owning<T>>& o, std::vector<detail::KeepAlive>& k)
+            : out(o), owners(k) {}
         void push(std::span<const T> chunk) override {
           for (const T& x : chunk) out.push_back(detail::toOwning(x));
         }
+        void keepAlive(const detail::KeepAlive& owner) override {
+          if constexpr (kResultBorrows) detail::keep(owners, owner);
+        }
       };
       out[i].clear();
-      Sink sink(out[i]);
+      owners[i].clear();
+      Sink sink(out[i], owners[i]);
       node_->compute(parts[i], sink);
     });
+    for (auto& o : owners) node_->pin(std::move(o));
+    return out;
+  }
+
+  /// Results of actions that still borrow (a struct with views has no owning form) stay
+  /// valid as long as this RDD: the buffers they view are pinned to its node.
+  static constexpr bool kResultBorrows = detail::Own<detail::Owning<T>>::kBorrows;
+
+  /// A map of collected pairs; a later pair replaces an earlier one with the same key.
+  template <class V, class Pairs>
+  static auto toMap(Pairs pairs) {
+    using K = typename Pairs::value_type::first_type;
+    std::unordered_map<K, V, StableHash<K>, std::equal_to<>> out;
+    out.reserve(pairs.size());
+    for (auto& [k, v] : pairs) out.insert_or_assign(std::move(k), std::move(v));
     return out;
   }
 
@@ -483,18 +607,27 @@ class RDD {
   std::vector<A> foldPartitions(const A& zero, const Seq& seq) const {
     node_->prepare();
     std::vector<A> partial(numPartitions(), zero);
+    std::vector<std::vector<detail::KeepAlive>> owners(partial.size());
     runtime().runTasks(stageName("fold"), partial.size(), [&](size_t p) {
       struct Sink final : detail::ChunkSink<T> {
         A acc;
         const Seq& seq;
-        Sink(A a, const Seq& s) : acc(std::move(a)), seq(s) {}
+        std::vector<detail::KeepAlive>& owners;
+        Sink(A a, const Seq& s, std::vector<detail::KeepAlive>& k)
+            : acc(std::move(a)), seq(s), owners(k) {}
         void push(std::span<const T> chunk) override {
           for (const T& x : chunk) acc = seq(std::move(acc), x);
         }
-      } sink(zero, seq);
+        // The accumulator may be an element that views into an earlier chunk.
+        void keepAlive(const detail::KeepAlive& owner) override {
+          if constexpr (detail::Own<A>::kBorrows) detail::keep(owners, owner);
+        }
+      } sink(zero, seq, owners[p]);
       node_->compute(p, sink);
       partial[p] = std::move(sink.acc);
     });
+    // Held by the node until the results are made owning (or for good, when they cannot be).
+    for (auto& o : owners) node_->pin(std::move(o));
     return partial;
   }
 

@@ -26,6 +26,7 @@
 #include <ember/listener.hpp>
 #include <ember/rdd.hpp>
 #include <ember/receiver.hpp>
+#include <ember/shared_variables.hpp>
 #include <ember/time.hpp>
 #include <functional>
 #include <memory>
@@ -67,7 +68,22 @@ class StreamingContext {
   /// Lines of the files that appear in `directory` after the start (moved in atomically,
   /// or written and closed), each file exactly once. Names starting with '.' or '_' are
   /// ignored. A missing directory is waited for; an unreadable file is retried each batch.
+  /// `directory` may be a glob pattern, as for `fileStream`.
   DStream<std::string> textFileStream(const std::string& directory);
+
+  /// Spark's `fileStream(directory, filter, newFilesOnly)`, reading lines as
+  /// `textFileStream` does: only files whose path `filter` accepts (hidden names are always
+  /// left out); with `newFilesOnly = false`, the files already in the directory at the start
+  /// are read too, in the first batch. `directory` may be a glob pattern (`/logs/*/in`,
+  /// `/data/2024-??`): every matching directory is watched, including ones created later.
+  DStream<std::string> fileStream(const std::string& directory,
+                                  std::function<bool(const std::string& path)> filter = {},
+                                  bool newFilesOnly = true);
+
+  /// Spark's `binaryRecordsStream`: the new files of `directory` (or glob pattern) cut into
+  /// records of exactly `recordLength` bytes each. A file whose size is not a multiple of
+  /// `recordLength` fails its batch with an `IoError` naming it.
+  DStream<std::string> binaryRecordsStream(const std::string& directory, int recordLength);
 
   /// One RDD per batch from `queue` (or all queued RDDs at once); `defaultRDD` (or an empty
   /// RDD) when the queue is empty.
@@ -159,8 +175,16 @@ class StreamingContext {
   // ---- lifecycle -----------------------------------------------------------------------
 
   void start() { core_->start(); }
-  /// Stops receiving and processing. With `stopGracefully`, waits until all received data
-  /// has been processed (at most `ember.streaming.gracefulStopTimeout`).
+  /// Stops receiving and processing. With `stopGracefully`, received data is processed
+  /// first (for at most `ember.streaming.gracefulStopTimeout`). Safe from any thread, any
+  /// number of times; the teardown runs once, on a thread of the context's own.
+  ///
+  /// From your own threads (`main`, a signal handler's thread, the sibling of a thread in
+  /// `awaitTermination`), `stop` returns once the context has stopped. From the engine's
+  /// threads (a `StreamingListener` callback, a receiver's `onStart`/`onStop` or a thread
+  /// that stores into a receiver, a `foreachRDD` function or a task of `foreachPartition`)
+  /// it only requests the teardown and returns at once, since the teardown waits for that
+  /// very thread; use `awaitTermination()` elsewhere to wait for the end.
   void stop(bool stopGracefully = false) { core_->stop(stopGracefully); }
   /// Spark's two-argument form; there is no separate SparkContext to stop.
   void stop(bool /*stopSparkContext*/, bool stopGracefully) { core_->stop(stopGracefully); }
@@ -171,6 +195,10 @@ class StreamingContext {
     return core_->awaitTerminationOrTimeout(timeoutMs);
   }
   StreamingContextState getState() const;
+
+  /// Spark's `ssc.sparkContext`: creates broadcast variables and accumulators
+  /// (`broadcast(value)`, `longAccumulator(name)`), see shared_variables.hpp.
+  SparkContext& sparkContext() { return spark_context_; }
 
   /// The clock driving batches; `clock().advance(d)` with `ember.streaming.clock=manual`.
   Clock& clock() { return core_->clock(); }
@@ -197,6 +225,7 @@ class StreamingContext {
   auto transformStreams(const std::vector<DStream<T>>& streams, F f, std::string call_site);
 
   std::unique_ptr<detail::StreamingCore> core_;
+  SparkContext spark_context_;
 };
 
 // ---- template definitions ----------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <compare>
 #include <cstdint>
+#include <ember/internal/struct_macro.hpp>
 #include <string>
 
 namespace ember {
@@ -74,5 +75,8 @@ class Time {
  private:
   int64_t ms_ = 0;
 };
+
+EMBER_OWNING(Duration);
+EMBER_OWNING(Time);
 
 }  // namespace ember

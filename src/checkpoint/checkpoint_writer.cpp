@@ -19,16 +19,21 @@ CheckpointWriter::CheckpointWriter(CheckpointStore store) : store_(std::move(sto
 CheckpointWriter::~CheckpointWriter() { stop(); }
 
 void CheckpointWriter::submit(Task task) {
+  std::optional<int64_t> replaced;
+  int64_t time_ms = task.meta.time_ms;
   {
     MutexLock lock(mu_);
     if (stop_) return;
     if (waiting_) {
       ++stats_.superseded;
-      logDebug(kLog, "Checkpoint for " + std::to_string(waiting_->meta.time_ms) +
-                         " ms replaced by the newer one for " + std::to_string(task.meta.time_ms) +
-                         " ms before it was written");
+      replaced = waiting_->meta.time_ms;
     }
     waiting_ = std::move(task);
+  }
+  if (replaced) {
+    logDebug(kLog, "Checkpoint for " + std::to_string(*replaced) +
+                       " ms replaced by the newer one for " + std::to_string(time_ms) +
+                       " ms before it was written");
   }
   cv_.notify_all();
 }

@@ -21,6 +21,18 @@ constexpr const char* kLog = "WriteAheadLog";
 constexpr std::string_view kSegmentPrefix = "log-";
 constexpr size_t kRecordHeader = 4 + 8;
 
+std::mutex g_hook_mu;
+std::function<void()> g_before_sync;  // guarded by g_hook_mu
+
+void beforeSync() {
+  std::function<void()> hook;
+  {
+    std::lock_guard lock(g_hook_mu);
+    hook = g_before_sync;
+  }
+  if (hook) hook();
+}
+
 /// Reads the intact records of one segment into `out`; returns the last sequence number.
 uint64_t readSegment(const std::string& path, std::vector<LoggedBlock>& out) {
   std::string bytes, error;
@@ -133,6 +145,7 @@ uint64_t WriteAheadLog::append(int stream_id, const std::string& position,
   std::string bytes = record.take() + body;
   try {
     writeAllToFd(fd_, bytes.data(), bytes.size(), current_->path);
+    beforeSync();
     if (::fdatasync(fd_) != 0) {
       throw IoError("Cannot sync write-ahead log segment '" + current_->path +
                     "': " + std::strerror(errno));
@@ -146,13 +159,15 @@ uint64_t WriteAheadLog::append(int stream_id, const std::string& position,
     if (current_->last == 0) {
       ::unlink(current_->path.c_str());
     } else {
-      if (!cut) {
-        logWarn(kLog, "Cannot cut a failed record off '" + current_->path +
-                          "'; it ends the readable part of the segment");
-      }
       closed_.push_back(*current_);
     }
+    std::string path = current_->path;
     current_.reset();
+    lock.unlock();
+    if (!cut) {
+      logWarn(kLog, "Cannot cut a failed record off '" + path +
+                        "'; it ends the readable part of the segment");
+    }
     throw;
   }
   current_bytes_ += bytes.size();
@@ -167,6 +182,7 @@ void WriteAheadLog::continueAfter(uint64_t seq) {
 }
 
 void WriteAheadLog::deleteUpTo(uint64_t seq) {
+  std::vector<std::string> failures;
   MutexLock lock(mu_);
   if (current_ && current_->last != 0 && current_->last <= seq) {
     ::close(fd_);
@@ -177,12 +193,19 @@ void WriteAheadLog::deleteUpTo(uint64_t seq) {
   std::erase_if(closed_, [&](const Segment& s) {
     if (s.last > seq) return false;
     if (::unlink(s.path.c_str()) != 0 && errno != ENOENT) {
-      logWarn(kLog,
-              "Cannot delete write-ahead log segment '" + s.path + "': " + std::strerror(errno));
+      failures.push_back("Cannot delete write-ahead log segment '" + s.path +
+                         "': " + std::strerror(errno));
       return false;
     }
     return true;
   });
+  lock.unlock();
+  for (const auto& failure : failures) logWarn(kLog, failure);
+}
+
+void WriteAheadLog::setBeforeSyncForTesting(std::function<void()> hook) {
+  std::lock_guard lock(g_hook_mu);
+  g_before_sync = std::move(hook);
 }
 
 std::vector<std::string> WriteAheadLog::segments() const {

@@ -274,16 +274,20 @@ std::function<void(ByteWriter&)> DirectKafkaNode::checkpointSnapshot(Time t) {
 void DirectKafkaNode::restoreCheckpoint(Time t, ByteReader& in,
                                         const std::shared_ptr<const std::string>& /*bytes*/) {
   auto batches = Codec<std::vector<std::pair<Time, std::vector<OffsetRange>>>>::decode(in);
-  ember::detail::MutexLock lock(mu_);
-  batches_.clear();
-  next_.clear();  // before start: compute() does not run yet
-  for (auto& [time, ranges] : batches) {
-    // The newest batch's until-offsets are where the recovered stream goes on.
-    for (const auto& r : ranges) next_[{r.topic, r.partition}] = r.untilOffset;
-    batches_[time] = std::move(ranges);
+  bool recovered;
+  {
+    ember::detail::MutexLock lock(mu_);
+    batches_.clear();
+    next_.clear();  // before start: compute() does not run yet
+    for (auto& [time, ranges] : batches) {
+      // The newest batch's until-offsets are where the recovered stream goes on.
+      for (const auto& r : ranges) next_[{r.topic, r.partition}] = r.untilOffset;
+      batches_[time] = std::move(ranges);
+    }
+    restored_ = t;
+    recovered = !next_.empty();
   }
-  restored_ = t;
-  if (!next_.empty()) logInfo(kLog, "Recovered the offsets of batch " + t.toString());
+  if (recovered) logInfo(kLog, "Recovered the offsets of batch " + t.toString());
 }
 
 }  // namespace ember::kafka::detail

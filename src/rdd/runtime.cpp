@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 
+#include "core/engine_thread.hpp"
 #include "core/exception_text.hpp"
 
 namespace ember::detail {
@@ -55,6 +56,7 @@ Runtime::~Runtime() {
 bool Runtime::inTask() { return t_in_task; }
 
 void Runtime::workerLoop() {
+  markEngineThread();  // a task that stops the context must not wait for its own batch
   for (;;) {
     std::function<void()> job;
     {

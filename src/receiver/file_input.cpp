@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,12 +18,6 @@ namespace {
 
 constexpr const char* kLog = "FileInputDStream";
 
-struct Candidate {
-  std::string name;
-  uint64_t inode;
-  int64_t mtime_ns;
-};
-
 bool ignoredName(const std::string& name) {
   return name.empty() || name[0] == '.' || name[0] == '_' || name.ends_with("._COPYING_");
 }
@@ -31,32 +26,34 @@ int64_t mtimeNs(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-/// Lists regular files (following symlinks) that are not hidden; nullopt if the directory
-/// cannot be listed.
-std::optional<std::vector<Candidate>> listFiles(const std::string& dir, std::string& error) {
+bool isGlobPattern(const std::string& path) {
+  return path.find_first_of("*?[") != std::string::npos;
+}
+
+/// Lists regular files (following symlinks) that are not hidden, as `prefix + name`;
+/// false if the directory cannot be listed.
+template <class Candidate>
+bool listFiles(const std::string& dir, const std::string& prefix, std::vector<Candidate>& out,
+               std::string& error) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {
     error = std::strerror(errno);
-    return std::nullopt;
+    return false;
   }
-  std::vector<Candidate> out;
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
     if (ignoredName(name)) continue;
     struct stat st;
     if (::stat((dir + "/" + name).c_str(), &st) != 0) {
       // A dangling symlink or a file that just vanished: report it as unreadable later.
-      out.push_back({name, 0, 0});
+      out.push_back({prefix + name, 0, 0});
       continue;
     }
     if (!S_ISREG(st.st_mode)) continue;
-    out.push_back({name, static_cast<uint64_t>(st.st_ino), mtimeNs(st)});
+    out.push_back({prefix + name, static_cast<uint64_t>(st.st_ino), mtimeNs(st)});
   }
   ::closedir(d);
-  std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
-    return std::tie(a.mtime_ns, a.name) < std::tie(b.mtime_ns, b.name);
-  });
-  return out;
+  return true;
 }
 
 enum class ReadResult { kRead, kBusy, kFailed };
@@ -101,9 +98,58 @@ std::vector<std::string> splitLines(const std::string& text) {
 
 }  // namespace
 
-FileInputNode::FileInputNode(StreamingCore* core, std::string directory)
-    : DStreamNode<std::string>(core, {}, "textFileStream " + directory),
-      directory_(std::move(directory)) {}
+FileInputNode::FileInputNode(StreamingCore* core, std::string directory, std::string name,
+                             Options options)
+    : DStreamNode<std::string>(core, {}, std::move(name)),
+      directory_(std::move(directory)),
+      options_(std::move(options)),
+      glob_(isGlobPattern(directory_)) {}
+
+std::optional<std::vector<FileInputNode::Candidate>> FileInputNode::listCandidates(
+    std::string& error) const {
+  std::vector<Candidate> out;
+  if (!glob_) {
+    if (!listFiles(directory_, "", out, error)) return std::nullopt;
+  } else {
+    // Every directory the pattern matches now: one that appears later is listed from then on.
+    glob_t matches{};
+    int rc = ::glob(directory_.c_str(), GLOB_ONLYDIR, nullptr, &matches);
+    if (rc != 0 && rc != GLOB_NOMATCH) {
+      ::globfree(&matches);
+      error = "cannot expand the pattern";
+      return std::nullopt;
+    }
+    for (size_t i = 0; i < matches.gl_pathc; ++i) {
+      std::string dir = matches.gl_pathv[i];
+      struct stat st;
+      if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+      std::string ignored;  // a directory that vanished between glob and opendir
+      listFiles(dir, dir + "/", out, ignored);
+    }
+    ::globfree(&matches);
+  }
+  if (options_.filter) {
+    std::erase_if(out, [&](const Candidate& c) { return !options_.filter(pathOf(c.name)); });
+  }
+  std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
+    return std::tie(a.mtime_ns, a.name) < std::tie(b.mtime_ns, b.name);
+  });
+  return out;
+}
+
+std::vector<std::string> FileInputNode::toRecords(const std::string& path,
+                                                  const std::string& bytes) const {
+  size_t n = options_.recordLength;
+  if (n == 0) return splitLines(bytes);
+  if (bytes.size() % n != 0) {
+    throw IoError("binaryRecordsStream: file '" + path + "' has " + std::to_string(bytes.size()) +
+                  " bytes, which is not a multiple of the record length " + std::to_string(n));
+  }
+  std::vector<std::string> out;
+  out.reserve(bytes.size() / n);
+  for (size_t pos = 0; pos < bytes.size(); pos += n) out.emplace_back(bytes, pos, n);
+  return out;
+}
 
 void FileInputNode::startInput() {
   // A lease break between taking a lease and giving up ownership (F_SETOWN 0, above) would
@@ -115,9 +161,9 @@ void FileInputNode::startInput() {
   std::lock_guard lock(mu_);
   // Recovered: every file not read before the checkpoint is new, including those that
   // appeared while the job was down.
-  if (restored_) return;
+  if (restored_ || !options_.newFilesOnly) return;
   std::string error;
-  if (auto files = listFiles(directory_, error)) {
+  if (auto files = listCandidates(error)) {
     for (const auto& f : *files) seen_.insert({f.name, f.inode, f.mtime_ns});
   }
 }
@@ -127,7 +173,7 @@ std::shared_ptr<BlockRdd<std::string>> FileInputNode::readBatch(Time t,
   std::vector<std::shared_ptr<const Block<std::string>>> blocks;
   int64_t records = 0;
   for (const auto& [name, inode, mtime] : files) {
-    std::string path = directory_ + "/" + name, text, error;
+    std::string path = pathOf(name), text, error;
     if (readWholeFile(path, text, error) != ReadResult::kRead) {
       logWarn(kLog, "Cannot read file '" + path + "' again for batch " + t.toString() +
                         " (a window after recovery asks for it): " +
@@ -135,7 +181,7 @@ std::shared_ptr<BlockRdd<std::string>> FileInputNode::readBatch(Time t,
       continue;
     }
     auto block = std::make_shared<Block<std::string>>();
-    block->records = splitLines(text);
+    block->records = toRecords(path, text);
     records += static_cast<int64_t>(block->records.size());
     blocks.push_back(std::move(block));
   }
@@ -157,11 +203,11 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
   std::vector<FileId> selected;
   int64_t records = 0;
   std::string error;
-  auto files = listFiles(directory_, error);
+  auto files = listCandidates(error);
   if (!files) {
     if (!warned_missing_dir_) {
-      logWarn(kLog, "Cannot list directory '" + directory_ + "': " + error +
-                        "; textFileStream will pick up files once it can");
+      logWarn(kLog, "Cannot list directory '" + directory_ + "': " + error + "; " + name() +
+                        " will pick up files once it can");
       warned_missing_dir_ = true;
     }
   } else {
@@ -172,7 +218,7 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
       FileId id{f.name, f.inode, f.mtime_ns};
       present.insert(id);
       if (seen_.count(id) != 0) continue;  // only this thread changes seen_
-      std::string path = directory_ + "/" + f.name;
+      std::string path = pathOf(f.name);
       std::string text;
       switch (readWholeFile(path, text, error)) {
         case ReadResult::kBusy:
@@ -189,7 +235,7 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
           break;
       }
       auto block = std::make_shared<Block<std::string>>();
-      block->records = splitLines(text);
+      block->records = toRecords(path, text);
       records += static_cast<int64_t>(block->records.size());
       blocks.push_back(std::move(block));
       selected.push_back(id);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <ember/receiver.hpp>
 
+#include "core/engine_thread.hpp"
+
 namespace ember::detail {
 
 namespace {
@@ -78,6 +80,8 @@ void RateLimiter::close() {
 }
 
 void rateLimiterAcquire(RateLimiter* limiter, size_t n) {
+  // Every store() passes here: the receiver's thread is one the teardown may join.
+  markReceiverThread();
   if (limiter != nullptr) limiter->acquire(n);
 }
 

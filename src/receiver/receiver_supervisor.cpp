@@ -2,6 +2,7 @@
 
 #include <ember/logging.hpp>
 
+#include "core/engine_thread.hpp"
 #include "core/exception_text.hpp"
 
 namespace ember::detail {
@@ -50,7 +51,11 @@ bool ReceiverSupervisor::startReceiver() {
     state_ = State::kStarted;
   }
   try {
-    receiver_->onStart();
+    EngineThreadScope engine;  // stop() from onStart must not wait for the start to end
+    {
+      MutexLock lifecycle(lifecycle_mu_);
+      receiver_->onStart();
+    }
     logInfo(kLog, "Started receiver " + name());
     notify(ReceiverEvent::kStarted, "");
     return true;
@@ -68,6 +73,8 @@ void ReceiverSupervisor::stopReceiver(const std::string& reason) {
     state_ = State::kStopped;
   }
   try {
+    EngineThreadScope engine;  // stop() from onStop must not wait for the teardown running it
+    MutexLock lifecycle(lifecycle_mu_);
     receiver_->onStop();
   } catch (...) {
     logError(kLog, "Receiver " + name() +
@@ -187,26 +194,33 @@ void ReceiverSupervisor::notify(ReceiverEvent event, const std::string& message)
 namespace ember {
 
 void ReceiverBase::restart(const std::string& message) {
+  detail::markReceiverThread();
   detail::ReaderLock lock(supervisor_mu_);
   if (supervisor_ != nullptr) supervisor_->restart(message, std::nullopt, nullptr);
 }
 void ReceiverBase::restart(const std::string& message, Duration delay) {
+  detail::markReceiverThread();
   detail::ReaderLock lock(supervisor_mu_);
   if (supervisor_ != nullptr) supervisor_->restart(message, delay, nullptr);
 }
 void ReceiverBase::restart(const std::string& message, std::exception_ptr error) {
+  detail::markReceiverThread();
   detail::ReaderLock lock(supervisor_mu_);
   if (supervisor_ != nullptr) supervisor_->restart(message, std::nullopt, std::move(error));
 }
 void ReceiverBase::reportError(const std::string& message, std::exception_ptr error) {
-  detail::ReaderLock lock(supervisor_mu_);
-  if (supervisor_ != nullptr) {
-    supervisor_->reportError(message, std::move(error));
-  } else {
-    logWarn("Receiver", name() + ": " + message);
+  detail::markReceiverThread();
+  {
+    detail::ReaderLock lock(supervisor_mu_);
+    if (supervisor_ != nullptr) {
+      supervisor_->reportError(message, std::move(error));
+      return;
+    }
   }
+  logWarn("Receiver", name() + ": " + message);  // not under the lock: a log sink may call back
 }
 void ReceiverBase::stop(const std::string& message) {
+  detail::markReceiverThread();
   detail::ReaderLock lock(supervisor_mu_);
   if (supervisor_ != nullptr) supervisor_->stopAsync(message);
 }

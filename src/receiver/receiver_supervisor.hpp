@@ -55,6 +55,10 @@ class ReceiverSupervisor {
   void notify(ReceiverEvent event, const std::string& message);
 
   Mutex stop_mu_;  // serialises stop()
+  /// Held while onStart or onStop runs, so they never overlap: a receiver thread started by
+  /// onStart may ask for a restart before onStart has returned, and the restart's onStop
+  /// must not run beside it (both touch the receiver's own thread handles).
+  Mutex lifecycle_mu_;
   mutable Mutex mu_ EMBER_ACQUIRED_AFTER(stop_mu_);
   EventHook hook_ EMBER_GUARDED_BY(mu_);
   CondVar cv_;

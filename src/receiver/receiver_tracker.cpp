@@ -82,6 +82,7 @@ void ReceiverTracker::start(const std::optional<std::string>& wal_directory) {
     std::erase_if(positions_, [](const auto& p) { return p.second.second.empty(); });
     allocated_upto_ = restored_wal_.upto;
     wal_->releaseRecovered();
+    lock.unlock();
     if (replayed > 0) {
       logInfo("ReceiverTracker", "Replaying " + std::to_string(replayed) +
                                      " received blocks from the write-ahead log in '" +
@@ -163,8 +164,9 @@ void ReceiverTracker::timerLoop() {
   MutexLock lock(mu_);
   while (!timer_stop_) {
     timer_cv_.wait_for(mu_, block_interval_.toChrono(),
-                       [&]() EMBER_REQUIRES(mu_) { return timer_stop_; });
+                       [&]() EMBER_REQUIRES(mu_) { return timer_stop_ || cut_requested_; });
     if (timer_stop_) return;
+    cut_requested_ = false;
     lock.unlock();
     for (auto& e : entries_) cutLogged(*e->generator, *e->receiver);
     lock.lock();
@@ -173,9 +175,9 @@ void ReceiverTracker::timerLoop() {
 
 void ReceiverTracker::addBlock(int stream_id, std::shared_ptr<const void> block, size_t records,
                                const std::string& position, const std::string& encoded) {
-  // Durable before it counts as stored. Appending and queueing are one step for
-  // allocation (append_mu_), so a batch never takes a block while an earlier sequence
-  // number is still on its way: a checkpoint's "allocated up to n" covers all of 1..n.
+  // Durable before it counts as stored. Appends are serialised (append_mu_) and each queues
+  // its block before the next begins, so blocks are queued in sequence order and a batch
+  // never takes a block while an earlier sequence number is still on its way.
   if (wal_) {
     MutexLock append_lock(append_mu_);
     uint64_t seq = wal_->append(stream_id, position, encoded);
@@ -199,11 +201,23 @@ std::optional<std::string> ReceiverTracker::lastPosition(int stream_id) const {
 }
 
 void ReceiverTracker::allocateBlocksToBatch(Time t) {
-  // Cut first, so that the batch holds everything received before its time.
-  for (auto& e : entries_) {
-    if (e->generator) cutLogged(*e->generator, *e->receiver);
+  if (wal_) {
+    // A cut writes the block to the log and syncs it: never on the job generator's thread.
+    // The block timer cuts now, and the blocks on disk by then go to the next batch.
+    {
+      MutexLock lock(mu_);
+      cut_requested_ = true;
+    }
+    timer_cv_.notify_all();
+  } else {
+    // Cut first, so that the batch holds everything received before its time.
+    for (auto& e : entries_) {
+      if (e->generator) cutLogged(*e->generator, *e->receiver);
+    }
   }
-  MutexLock append_lock(append_mu_);
+  // No append_mu_: appends are serialised by it and queue their block before releasing it,
+  // so every queued block's sequence number is below any append still on its way, and a
+  // checkpoint's "allocated up to n" covers all of 1..n without waiting for a sync.
   MutexLock lock(mu_);
   auto& batch = allocated_[t];
   for (auto& [stream, blocks] : unallocated_) {

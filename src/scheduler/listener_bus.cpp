@@ -3,9 +3,15 @@
 #include <algorithm>
 #include <ember/logging.hpp>
 
+#include "core/engine_thread.hpp"
+
 namespace ember::detail {
 
-ListenerBus::ListenerBus() : thread_([this] { loop(); }) {}
+ListenerBus::ListenerBus()
+    : thread_([this] {
+        markEngineThread();  // a listener that stops the context must not wait for the bus
+        loop();
+      }) {}
 
 ListenerBus::~ListenerBus() {
   {
@@ -31,17 +37,27 @@ void ListenerBus::post(std::function<void(StreamingListener&)> event) {
     MutexLock lock(mu_);
     if (listeners_.empty()) return;
     if (queue_.size() >= kCapacity) {
-      if (dropped_++ % 1000 == 0) {
-        logWarn("ListenerBus", "Listener event queue is full (" + std::to_string(kCapacity) +
-                                   " events): a listener is too slow; " + std::to_string(dropped_) +
-                                   " events dropped so far");
-      }
-      return;
+      // Said by reportDrops(): post() may be called under an engine lock.
+      if (dropped_++ % 1000 == 0) drop_warning_ = true;
+    } else {
+      queue_.push_back(std::move(event));
+      ++posted_;
     }
-    queue_.push_back(std::move(event));
-    ++posted_;
   }
   cv_.notify_all();
+}
+
+void ListenerBus::reportDrops() {
+  uint64_t dropped;
+  {
+    MutexLock lock(mu_);
+    if (!drop_warning_) return;
+    drop_warning_ = false;
+    dropped = dropped_;
+  }
+  logWarn("ListenerBus", "Listener event queue is full (" + std::to_string(kCapacity) +
+                             " events): a listener is too slow; " + std::to_string(dropped) +
+                             " events dropped so far");
 }
 
 void ListenerBus::drain(std::chrono::milliseconds timeout) {

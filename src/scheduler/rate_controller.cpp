@@ -8,6 +8,8 @@
 #include <ember/listener.hpp>
 #include <ember/logging.hpp>
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace ember::detail {
 
@@ -79,18 +81,22 @@ void RateController::batchCompleted(const BatchInfo& info) {
   auto scheduling = info.schedulingDelay();
   auto processing = info.processingDelay();
   if (!scheduling || !processing || !info.processingEndTime) return;
-  MutexLock lock(mu_);
-  for (auto& [id, stream] : streams_) {
-    auto in = info.streamIdToInputInfo.find(id);
-    if (in == info.streamIdToInputInfo.end()) continue;
-    auto rate = stream.estimator.compute(*info.processingEndTime, in->second.numRecords,
-                                         *processing, *scheduling);
-    if (!rate) continue;
-    // Spark publishes `newRate.toLong`: the estimate truncated.
-    auto r = static_cast<int64_t>(*rate);
+  std::vector<std::tuple<int, InputNode*, int64_t>> rates;  // published outside mu_
+  {
+    MutexLock lock(mu_);
+    for (auto& [id, stream] : streams_) {
+      auto in = info.streamIdToInputInfo.find(id);
+      if (in == info.streamIdToInputInfo.end()) continue;
+      auto rate = stream.estimator.compute(*info.processingEndTime, in->second.numRecords,
+                                           *processing, *scheduling);
+      // Spark publishes `newRate.toLong`: the estimate truncated.
+      if (rate) rates.emplace_back(id, stream.input.get(), static_cast<int64_t>(*rate));
+    }
+  }
+  for (auto [id, input, r] : rates) {
     logDebug("RateController", "Stream " + std::to_string(id) + ": backpressure rate " +
                                    std::to_string(r) + " records/s");
-    stream.input->publishRate(r);
+    input->publishRate(r);
   }
 }
 

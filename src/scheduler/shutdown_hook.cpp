@@ -99,8 +99,9 @@ void installShutdownHook(StreamingCore* core) {
   MutexLock lock(g_mu);
   if (g_pipe[0] < 0) {
     if (::pipe2(g_pipe, O_CLOEXEC) != 0) {
-      logWarn("StreamingContext",
-              std::string("Cannot install the SIGINT/SIGTERM hook: ") + std::strerror(errno));
+      std::string error = std::strerror(errno);
+      lock.unlock();
+      logWarn("StreamingContext", "Cannot install the SIGINT/SIGTERM hook: " + error);
       return;
     }
     std::thread watcher(watcherLoop);

@@ -44,6 +44,32 @@ DStream<std::string> StreamingContext::textFileStream(const std::string& directo
   return DStream<std::string>(node);
 }
 
+DStream<std::string> StreamingContext::fileStream(
+    const std::string& directory, std::function<bool(const std::string& path)> filter,
+    bool newFilesOnly) {
+  detail::FileInputNode::Options options;
+  options.filter = std::move(filter);
+  options.newFilesOnly = newFilesOnly;
+  auto node = std::make_shared<detail::FileInputNode>(core_.get(), directory,
+                                                      "fileStream " + directory, options);
+  core_->addInput(node);
+  return DStream<std::string>(node);
+}
+
+DStream<std::string> StreamingContext::binaryRecordsStream(const std::string& directory,
+                                                           int recordLength) {
+  if (recordLength < 1) {
+    throw UsageError("binaryRecordsStream: recordLength must be >= 1, got " +
+                     std::to_string(recordLength));
+  }
+  detail::FileInputNode::Options options;
+  options.recordLength = static_cast<size_t>(recordLength);
+  auto node = std::make_shared<detail::FileInputNode>(core_.get(), directory,
+                                                      "binaryRecordsStream " + directory, options);
+  core_->addInput(node);
+  return DStream<std::string>(node);
+}
+
 std::unique_ptr<StreamingContext> StreamingContext::getOrCreate(
     const std::string& checkpointPath,
     const std::function<std::unique_ptr<StreamingContext>()>& creatingFunc) {

@@ -3,10 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <ember/ember.hpp>
 #include <ember/internal/write_ahead_log.hpp>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "testing/disk.hpp"
 #include "testing/harness.hpp"
@@ -227,6 +231,39 @@ TEST(ReceiverWriteAheadLog, NeedsACheckpointDirectory) {
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("needs a checkpoint directory"), std::string::npos);
   }
+}
+
+TEST(ReceiverWriteAheadLog, ASlowSyncDoesNotHoldUpBatchGeneration) {
+  testing::TempDir dir;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool syncing = false, release = false;  // guarded by mu
+  WriteAheadLog::setBeforeSyncForTesting([&] {
+    std::unique_lock lock(mu);
+    syncing = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  });
+  auto job = startWalJob(dir.str());
+  std::thread pusher([&] { job.receiver->push({"a"}, "1"); });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return syncing; }));
+  }
+  // The block is being synced: batch 1 is generated and runs without it.
+  testing::finishesWithin(std::chrono::seconds(20), "a batch while the log syncs",
+                          [&] { job.ssc->clock().advance(Seconds(1)); });
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  pusher.join();
+  job.ssc->clock().advance(Seconds(1));  // batch 2 takes the block, now on disk
+  job.ssc->stop();
+  WriteAheadLog::setBeforeSyncForTesting(nullptr);
+  std::lock_guard lock(*job.mu);
+  EXPECT_EQ(*job.state, (Counts{{"a", 1}}));
 }
 
 }  // namespace

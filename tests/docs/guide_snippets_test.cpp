@@ -264,6 +264,33 @@ TEST(GuideSnippets, ReceiverAndStructWork) {
   EXPECT_EQ(decodeFramed<guide::Click>(encodeFramed(c)), c);
 }
 
+TEST(GuideSnippets, SharedVariablesCountAsShown) {
+  StreamingContext ssc(testing::testConf(), Seconds(1));
+  auto queue = std::make_shared<RddQueue<std::string>>();
+  queue->push(ssc.parallelize(std::vector<std::string>{"the cat", "a dog and the cat"}, 2));
+  auto words = ssc.queueStream(queue).flatMap([](std::string_view l) { return split(l, ' '); });
+  ::testing::internal::CaptureStdout();
+  // [snippet:shared-variables]
+  auto& sc = ssc.sparkContext();
+  auto stopWords = sc.broadcast(std::set<std::string, std::less<>>{"a", "the"});
+  auto dropped = sc.longAccumulator("droppedWords");
+  auto kept = words.filter([stopWords, dropped](std::string_view w) {
+    if (!stopWords.value().contains(w)) return true;
+    dropped.add(1);
+    return false;
+  });
+  kept.foreachRDD([dropped](const ember::RDD<std::string_view>& rdd) {
+    std::cout << rdd.count() << " kept, " << dropped.value() << " dropped so far\n";
+  });
+  // [end]
+  ssc.start();
+  ssc.clock().advance(Seconds(1));
+  ssc.stop();
+  // "the cat" and "a dog and the cat": 4 words kept, 3 dropped.
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "4 kept, 3 dropped so far\n");
+  EXPECT_EQ(sc.accumulators(), (std::vector<std::pair<std::string, int64_t>>{{"droppedWords", 3}}));
+}
+
 /// Code without any whitespace: formatting (clang-format's line breaks) does not matter.
 std::string normalize(const std::string& s) {
   std::string out;

@@ -75,5 +75,34 @@ TEST(WordCountAllocations, DoNotGrowWithWordOccurrences) {
       << " words; large: " << large_allocs << " for " << large_words;
 }
 
+// Chunks of (word, 1) pairs own no memory a view could point into: the map's buffer is reused
+// rather than handed downstream as a new allocation per 1024 pairs.
+TEST(WordCountAllocations, WordPairChunksAreReused) {
+  StreamingContext ssc(testing::testConf(2), Seconds(1));
+  ZipfText text(1000);
+  std::string small_text = text.makeText(20000);
+  std::string large_text = small_text;
+  for (int i = 0; i < 9; ++i) large_text += small_text;
+  auto pairsCounted = [&](const std::string& t, int64_t* pairs) {
+    auto rdd = ssc.parallelize(ZipfText::lines(t), 2);
+    uint64_t before = g_allocations.load();
+    *pairs = rdd.flatMap<std::string_view>([](std::string_view l, Emitter<std::string_view>& emit) {
+                  for (auto w : split(l, ' ')) emit(w);
+                })
+                 .map([](std::string_view w) { return std::pair<std::string_view, int>(w, 1); })
+                 .count();
+    return g_allocations.load() - before;
+  };
+  int64_t small_pairs = 0, large_pairs = 0;
+  uint64_t small_allocs = pairsCounted(small_text, &small_pairs);
+  uint64_t large_allocs = pairsCounted(large_text, &large_pairs);
+  EXPECT_EQ(large_pairs, small_pairs * 10);
+  uint64_t extra_chunks = static_cast<uint64_t>(large_pairs - small_pairs) / 1024;
+  uint64_t extra_allocs = large_allocs > small_allocs ? large_allocs - small_allocs : 0;
+  EXPECT_LT(extra_allocs * 10, extra_chunks)
+      << "small: " << small_allocs << " allocations for " << small_pairs
+      << " pairs; large: " << large_allocs << " for " << large_pairs;
+}
+
 }  // namespace
 }  // namespace ember

@@ -5,10 +5,36 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 namespace ember::testing {
+
+void finishesWithin(std::chrono::milliseconds limit, std::string_view what,
+                    std::function<void()> fn) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> result = done->get_future();
+  // Detached: a thread that deadlocked cannot be joined; the process ends below instead.
+  std::thread([fn = std::move(fn), done] {
+    try {
+      fn();
+      done->set_value();
+    } catch (...) {
+      done->set_exception(std::current_exception());
+    }
+  }).detach();
+  if (result.wait_for(limit) != std::future_status::ready) {
+    std::fprintf(stderr, "FAILED: %.*s did not finish within %lld ms (a deadlock or a stall)\n",
+                 static_cast<int>(what.size()), what.data(), static_cast<long long>(limit.count()));
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+  result.get();
+}
 
 TempDir::TempDir() {
   static std::atomic<int> counter{0};

@@ -3,10 +3,13 @@
 // and collect each batch's output, in the style of Spark's TestSuiteBase.
 
 #include <algorithm>
+#include <chrono>
 #include <ember/ember.hpp>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ember::testing {
@@ -121,5 +124,11 @@ class TempDir {
 
 /// A port on 127.0.0.1 that was free a moment ago.
 int freePort();
+
+/// Runs `fn` on a thread of its own and waits at most `limit` for it. If it has not returned
+/// by then (a deadlock), the test binary ends at once with a message naming `what`: the test
+/// fails instead of hanging until ctest's timeout. Exceptions from `fn` are rethrown.
+void finishesWithin(std::chrono::milliseconds limit, std::string_view what,
+                    std::function<void()> fn);
 
 }  // namespace ember::testing

@@ -1,8 +1,11 @@
 #pragma once
-/// `textFileStream(dir)`: each batch reads the files that appeared in `dir` since the last
-/// batch, each exactly once.
+/// `textFileStream(dir)`, `fileStream(dir, filter, newFilesOnly)` and
+/// `binaryRecordsStream(dir, recordLength)`: each batch reads the files that appeared in
+/// `dir` (or in every directory matching a glob pattern) since the last batch, each exactly
+/// once, as lines or as fixed-length records.
 
 #include <ember/internal/dstream_node.hpp>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -13,7 +16,18 @@ namespace ember::detail {
 
 class FileInputNode final : public DStreamNode<std::string>, public InputNode {
  public:
-  FileInputNode(StreamingCore* core, std::string directory);
+  /// What to read and how.
+  struct Options {
+    /// Called with each candidate file's path; only files for which it is true are read.
+    std::function<bool(const std::string&)> filter;
+    /// False: the files already in the directory at the start are read in the first batch.
+    bool newFilesOnly = true;
+    /// 0: lines of text; otherwise records of exactly this many bytes.
+    size_t recordLength = 0;
+  };
+  FileInputNode(StreamingCore* core, std::string directory, std::string name, Options options);
+  FileInputNode(StreamingCore* core, std::string directory)
+      : FileInputNode(core, directory, "textFileStream " + directory, Options{}) {}
   DStreamNodeBase& node() override { return *this; }
   void startInput() override;
 
@@ -29,12 +43,28 @@ class FileInputNode final : public DStreamNode<std::string>, public InputNode {
   std::optional<RddPtr<std::string>> compute(Time t) override;
 
  private:
-  /// A file is the same file while its name, inode and modification time are.
+  /// A file is the same file while its name (its path, for a glob pattern), inode and
+  /// modification time are.
   using FileId = std::tuple<std::string, uint64_t, int64_t>;
+  struct Candidate {
+    std::string name;
+    uint64_t inode;
+    int64_t mtime_ns;
+  };
 
   std::shared_ptr<BlockRdd<std::string>> readBatch(Time t, const std::vector<FileId>& files);
+  /// The files to consider (hidden and filtered ones left out), oldest first; nullopt when
+  /// the directory cannot be listed.
+  std::optional<std::vector<Candidate>> listCandidates(std::string& error) const;
+  std::string pathOf(const std::string& name) const {
+    return glob_ ? name : directory_ + "/" + name;
+  }
+  /// Splits a file's bytes into records; throws when they are not whole records.
+  std::vector<std::string> toRecords(const std::string& path, const std::string& bytes) const;
 
   std::string directory_;
+  Options options_;
+  bool glob_;              // `directory_` is a glob pattern of directories
   mutable std::mutex mu_;  // the generator changes the sets below; checkpoints read them
   std::map<Time, std::vector<FileId>> selected_;  // files read into each recent batch
   std::optional<Time> restored_;                  // recovered: files were not listed at start

@@ -12,6 +12,8 @@ namespace ember::detail {
 
 template <class K, class S>
 class StateMapLevel {
+  static_assert((requireKeepable<K, S>(), true));
+
  public:
   struct Entry {
     S state;
@@ -90,7 +92,8 @@ template <class K, class V, class S, class M, class F>
 class MapWithStateRdd final : public RddNode<MapWithStateRecord<K, S, M>> {
   static_assert(
       !Own<M>::kBorrows,
-      "mapWithState: the mapped type must own its data (std::string, not std::string_view)");
+      "mapWithState: the mapped type must own its data (std::string, not std::string_view); "
+      "a class of your own must be declared with EMBER_STRUCT or EMBER_OWNING (docs/codecs.md)");
 
   using Record = MapWithStateRecord<K, S, M>;
   using KS = std::pair<K, S>;

@@ -29,6 +29,11 @@ inline constexpr size_t kChunkSize = 1024;
 /// Keeps alive the buffers that borrowed elements (views) point into.
 using KeepAlive = std::shared_ptr<const void>;
 
+/// Adds `owner` to `owners` unless it is the last one added (sources pass one per chunk).
+inline void keep(std::vector<KeepAlive>& owners, const KeepAlive& owner) {
+  if (owners.empty() || owners.back() != owner) owners.push_back(owner);
+}
+
 /// Receives one partition's elements, a chunk at a time. Elements in a chunk are valid
 /// during `push`; elements that borrow stay valid as long as the owners passed to
 /// `keepAlive` (or the RDD they came from) are alive.
@@ -58,10 +63,20 @@ class RddNodeBase {
   int id() const { return id_; }
   const std::string& name() const { return name_; }
 
+  /// Keeps `owners` alive as long as this RDD: what an action returned may still view into
+  /// them (elements of a type that cannot be made owning, such as a struct with views).
+  void pin(std::vector<KeepAlive> owners) {
+    if (owners.empty()) return;
+    std::lock_guard lock(pinned_mu_);
+    for (auto& o : owners) pinned_.push_back(std::move(o));
+  }
+
  private:
   std::shared_ptr<Runtime> runtime_;
   int id_;
   std::string name_;
+  std::mutex pinned_mu_;
+  std::vector<KeepAlive> pinned_;
 };
 
 template <class T>
@@ -90,13 +105,15 @@ class ChunkBuffer {
   }
   void flush() {
     if (buf_.empty()) return;
-    if constexpr (std::is_trivially_copyable_v<U>) {
+    if constexpr (!Own<U>::kOwnsMemory) {
+      // Scalars and views (a word and its count): nothing downstream can point into the
+      // buffer itself, so it is reused.
       down_.push(std::span<const U>(buf_.data(), buf_.size()));
       buf_.clear();
     } else {
-      // Values that own memory (strings, vectors) may be viewed by what comes downstream
-      // (a flatMap splitting a mapped string into views), so a passed-on chunk stays alive
-      // as long as the views: hand it over instead of reusing it.
+      // Values that own memory (strings, vectors, classes Ember cannot see into) may be
+      // viewed by what comes downstream (a flatMap splitting a mapped string into views), so
+      // a passed-on chunk stays alive as long as the views: hand it over, do not reuse it.
       auto chunk = std::make_shared<const std::vector<U>>(std::move(buf_));
       buf_ = std::vector<U>();
       buf_.reserve(kChunkSize);
@@ -193,9 +210,7 @@ class VectorSink final : public ChunkSink<T> {
   void push(std::span<const T> chunk) override {
     data.insert(data.end(), chunk.begin(), chunk.end());
   }
-  void keepAlive(const KeepAlive& owner) override {
-    if (owners.empty() || owners.back() != owner) owners.push_back(owner);
-  }
+  void keepAlive(const KeepAlive& owner) override { keep(owners, owner); }
   std::vector<T> data;
   std::vector<KeepAlive> owners;
 };
@@ -352,7 +367,7 @@ class ParallelCollectionRdd final : public RddNode<T> {
  public:
   ParallelCollectionRdd(std::shared_ptr<Runtime> rt, std::vector<T> data, size_t slices)
       : RddNode<T>(std::move(rt), "parallelize"),
-        data_(std::make_shared<const std::vector<T>>(std::move(data))),
+        data_(own(std::move(data))),
         slices_(std::max<size_t>(slices, 1)) {}
   size_t numPartitions() const override { return slices_; }
   void prepare() override {}
@@ -364,6 +379,23 @@ class ParallelCollectionRdd final : public RddNode<T> {
   }
 
  private:
+  /// The program's views may point into its own temporaries (a `transform` body that
+  /// parallelizes views of a vector it built): copy them into storage the RDD owns.
+  static std::shared_ptr<const std::vector<T>> own(std::vector<T> data) {
+    if constexpr (Own<T>::kBorrows && Own<T>::kCopyable) {
+      struct Owned {
+        Arena arena;
+        std::vector<T> data;
+      };
+      auto owned = std::make_shared<Owned>();
+      for (auto& x : data) x = Own<T>::copy(x, owned->arena);
+      owned->data = std::move(data);
+      return std::shared_ptr<const std::vector<T>>(owned, &owned->data);
+    } else {
+      return std::make_shared<const std::vector<T>>(std::move(data));
+    }
+  }
+
   std::shared_ptr<const std::vector<T>> data_;
   size_t slices_;
 };

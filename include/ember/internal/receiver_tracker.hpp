@@ -4,7 +4,8 @@
 /// Every `ember.streaming.blockInterval` a timer cuts each receiver's buffered records into
 /// a block; at each batch time the job generator allocates all blocks received so far
 /// (cutting the current ones first, so a batch holds everything received before its time)
-/// to that batch. Thread-safe.
+/// to that batch. With the write-ahead log the batch does not cut (a cut writes and syncs):
+/// it asks the timer to cut at once and takes the blocks already on disk. Thread-safe.
 
 #include <deque>
 #include <ember/internal/thread_annotations.hpp>
@@ -94,20 +95,20 @@ class ReceiverTracker final : public BlockSink {
 
   StreamingCore& core_;
   Duration block_interval_;
-  int64_t max_rate_ = 0;  // ember.streaming.receiver.maxRate (<= 0: none)
-  // Appending to the log and queueing the block are one step against allocation.
+  int64_t max_rate_ = 0;                         // ember.streaming.receiver.maxRate (<= 0: none)
+  std::vector<std::unique_ptr<Entry>> entries_;  // filled before start, fixed afterwards
+  std::thread timer_;
+  std::unique_ptr<WriteAheadLog> wal_;  // set by start, before the receivers run
+
+  /// Held by a log append (write and sync) until its block is queued: one append at a time,
+  /// in sequence order. Taken before mu_, never by the job generator.
   Mutex append_mu_;
   mutable Mutex mu_ EMBER_ACQUIRED_AFTER(append_mu_);
   CondVar timer_cv_;
   bool timer_stop_ EMBER_GUARDED_BY(mu_) = false;
-  // Filled by addReceiver before start, fixed afterwards: read without the lock.
-  std::vector<std::unique_ptr<Entry>> entries_;
+  bool cut_requested_ EMBER_GUARDED_BY(mu_) = false;  // with the log: a batch asks for a cut now
   std::map<int, std::deque<ReceivedBlock>> unallocated_ EMBER_GUARDED_BY(mu_);
   std::map<Time, std::map<int, std::vector<ReceivedBlock>>> allocated_ EMBER_GUARDED_BY(mu_);
-  std::thread timer_;
-
-  // Write-ahead log.
-  std::unique_ptr<WriteAheadLog> wal_;  // set by start, before the receivers run
   WalCheckpoint restored_wal_ EMBER_GUARDED_BY(mu_);
   // The highest sequence number allocated to a batch, and the same as of each recent batch.
   uint64_t allocated_upto_ EMBER_GUARDED_BY(mu_) = 0;

@@ -26,6 +26,7 @@ class BucketStage {
   struct MapOutput {
     Arena arena;
     std::vector<std::vector<T>> buckets;
+    std::vector<KeepAlive> owners;  // what records that cannot be copied still borrow from
   };
   using BucketOf = std::function<size_t(const T&, size_t map_index, size_t seq)>;
 
@@ -52,6 +53,9 @@ class BucketStage {
           for (const T& x : chunk) {
             out.buckets[bucket_of(x, m, seq++)].push_back(Own<T>::copy(x, out.arena));
           }
+        }
+        void keepAlive(const KeepAlive& owner) override {
+          if constexpr (kNeedsOwners<T>) keep(out.owners, owner);
         }
       } sink(out, bucket_of_, m);
       parent_->compute(m, sink);
@@ -167,6 +171,7 @@ class ShuffledRdd final : public RddNode<std::pair<K, C>> {
   struct CombinedOutput {
     Arena arena;
     std::vector<CombineTable<K, C>> tables;
+    std::vector<KeepAlive> owners;  // what keys or combiners that cannot be copied borrow from
   };
 
   class CombineSink final : public ChunkSink<In> {
@@ -189,6 +194,9 @@ class ShuffledRdd final : public RddNode<std::pair<K, C>> {
           it->second = rdd_.merge_value_(std::move(it->second), kv.second);
         }
       }
+    }
+    void keepAlive(const KeepAlive& owner) override {
+      if constexpr (kNeedsOwners<K> || kNeedsOwners<C>) keep(out_.owners, owner);
     }
 
    private:

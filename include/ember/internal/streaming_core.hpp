@@ -1,6 +1,7 @@
 #pragma once
-/// The engine behind a `StreamingContext`: the DStream graph, the job generator and
-/// scheduler, the receiver tracker. Engine-internal; DStream templates call into it.
+/// The engine behind a `StreamingContext`: the DStream graph and the context's lifecycle,
+/// over the job generator, job scheduler, checkpoint coordinator (src/scheduler/) and the
+/// receiver tracker. Engine-internal; DStream templates call into it. Thread-safe.
 
 #include <ember/clock.hpp>
 #include <ember/conf.hpp>
@@ -115,29 +116,36 @@ class StreamingCore {
   };
   CheckpointStats checkpointStats() const;
 
+  // ---- lifecycle (see `StreamingContext::stop` for the stop protocol) -----------------
+
   void start();
+  /// Requests the teardown (once; it runs on a thread of the core's own) and, unless called
+  /// on an engine thread or from inside start(), waits for it to finish.
   void stop(bool graceful);
   void awaitTermination();
   bool awaitTerminationOrTimeout(int64_t timeout_ms);
-  /// From engine threads: records the first error and stops the context from another thread.
+  /// From engine threads: records the first error and requests the teardown.
   void reportError(std::exception_ptr error);
-  /// Starts stopping from a thread of the core's own and returns at once (the web UI's
-  /// stop endpoint, whose HTTP thread the stop joins).
+  /// Requests the teardown and returns at once, from any thread (the web UI's stop endpoint,
+  /// whose HTTP thread the teardown joins).
   void stopAsync(bool graceful);
   /// The port the web UI listens on while the context runs with it.
   std::optional<int> uiPort() const;
 
  private:
   struct Impl;
+  /// Starts the teardown thread unless it runs or ran already; call with `Impl::mu` held.
+  void requestTeardown(bool graceful);
+  /// Waits until the teardown has finished.
+  void awaitStopped();
+  /// The teardown, on the thread `requestTeardown` started.
   void stopNow(bool graceful);
+  /// Every job of batch `t` has run (`error`: the first that failed).
+  void batchDone(Time t, std::exception_ptr error);
+  /// The manual clock's wait in `advance(t)`: until every batch due by `t` has completed.
+  void awaitBatchesDueBy(Time t);
   /// The nodes the outputs depend on (each once), by id.
   std::vector<DStreamNodeBase*> reachableNodes() const;
-  void setUpCheckpoints(const std::vector<DStreamNodeBase*>& nodes);
-  /// After batch `t` has completed (before its metadata is cleared): captures a checkpoint
-  /// when `t` is a checkpoint time (or `force`), and hands the newest one whose batches have
-  /// all completed to the checkpoint thread.
-  void checkpointAfter(Time t, bool force = false);
-  void checkpointAfterBatch(Time t, bool force);
   void startWebUi();
   void stopWebUi();
   Conf conf_;

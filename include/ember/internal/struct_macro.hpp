@@ -64,6 +64,20 @@ concept DescribedStruct = requires(const T* p) {
 }
 &&std::is_same_v<typename decltype(emberDescribe(std::declval<const T*>()))::Type, T>;
 
+/// What `EMBER_OWNING(Type)` declares: `Type` owns everything it holds (no views into
+/// buffers it does not own), so the engine may keep its values beyond their batch as they are.
+template <class T>
+struct OwningTag {
+  using Type = T;
+};
+
+/// True for class types declared with `EMBER_OWNING` (the exact type, not a derived one).
+template <class T>
+concept DeclaredOwning = requires(const T* p) {
+  emberOwning(p);
+}
+&&std::is_same_v<typename decltype(emberOwning(std::declval<const T*>()))::Type, T>;
+
 /// The descriptor of a described struct, evaluated at compile time.
 template <DescribedStruct T>
 inline constexpr auto kStructDescriptor = emberDescribe(static_cast<const T*>(nullptr));
@@ -107,4 +121,14 @@ constexpr void forEachField(Fn&& fn) {
     return ::ember::internal::describeStruct<EmberSelf>(                                 \
         #Type __VA_OPT__(, EMBER_INTERNAL_FOR_EACH(EMBER_INTERNAL_FIELD, __VA_ARGS__))); \
   }                                                                                      \
+  static_assert(true, "")
+
+/// Declares that the class `Type` owns all its data: it holds no `std::string_view`, span or
+/// pointer into memory it does not own. Ember cannot see into a class that is neither an
+/// `EMBER_STRUCT` nor declared so, and assumes such values may borrow (docs/codecs.md).
+/// Write it like `EMBER_STRUCT`: at namespace scope, in the namespace of `Type`.
+#define EMBER_OWNING(Type)                                                                 \
+  [[maybe_unused]] constexpr ::ember::internal::OwningTag<Type> emberOwning(const Type*) { \
+    return {};                                                                             \
+  }                                                                                        \
   static_assert(true, "")

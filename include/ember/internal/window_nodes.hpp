@@ -128,6 +128,7 @@ VectorSink<T> readPartition(const RddPtr<T>& rdd, size_t p) {
 template <class K, class V, class F, class InvF, class Filter>
 class WindowMergeRdd final : public RddNode<std::pair<K, V>> {
   using KV = std::pair<K, V>;
+  static_assert((requireKeepable<K, V>(), true));
 
  public:
   WindowMergeRdd(std::shared_ptr<Runtime> rt, size_t n, RddPtr<KV> previous,
@@ -289,6 +290,7 @@ class ReducedWindowedNode final : public DStreamNode<std::pair<K, V>> {
 template <class K, class V, class S, class Update>
 class StateMergeRdd final : public RddNode<std::pair<K, S>> {
   using KS = std::pair<K, S>;
+  static_assert((requireKeepable<K, S>(), true));
   using KVs = std::pair<K, std::vector<V>>;
 
  public:

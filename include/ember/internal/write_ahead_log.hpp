@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <ember/internal/thread_annotations.hpp>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -60,6 +61,10 @@ class WriteAheadLog {
   const std::string& directory() const { return directory_; }
   /// Segment files present (for tests).
   std::vector<std::string> segments() const;
+
+  /// Tests only: `hook` runs in every `append` just before the sync (a slow disk); an empty
+  /// one removes it. Set it while no log is written.
+  static void setBeforeSyncForTesting(std::function<void()> hook);
 
  private:
   struct Segment {
