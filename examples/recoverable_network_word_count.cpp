@@ -8,7 +8,7 @@
 // To run this on your machine, first run a server, e.g. `nc -lk 9999`, then
 //   build/examples/recoverable_network_word_count localhost 9999 /tmp/ckpt /tmp/out.txt
 // Type some words, kill the program (Ctrl-C, or even kill -9), start it again with the same
-// arguments: it prints "Recovered from the checkpoint of batch ..." instead of "Creating new
+// arguments: it prints "Recovered: batches up to ..." instead of "Creating new
 // context", runs the batches it missed, and goes on appending to the output file.
 
 #include <cstdio>
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
     auto ssc = ember::StreamingContext::getOrCreate(
         args[2], [&] { return createContext(conf, args[0], port, args[3], args[2]); });
     if (auto from = ssc->recoveredFrom()) {
-      std::printf("Recovered from the checkpoint of batch %s\n", from->toString().c_str());
+      std::printf("Recovered: batches up to %s had completed\n", from->toString().c_str());
     } else {
       // As in Spark: a new context starts a new output file.
       std::printf("Creating new context\n");

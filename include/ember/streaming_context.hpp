@@ -166,8 +166,10 @@ class StreamingContext {
       const std::string& checkpointPath,
       const std::function<std::unique_ptr<StreamingContext>()>& creatingFunc);
 
-  /// The batch time of the checkpoint this context recovered from (`getOrCreate`), if any.
-  std::optional<Time> recoveredFrom() const { return core_->recoveredTime(); }
+  /// If this context recovered (`getOrCreate`): the newest batch that had completed before
+  /// the restart. The job goes on with the batch after it; batches between the checkpoint
+  /// and it run again without their outputs, only to rebuild state (docs/checkpoints.md).
+  std::optional<Time> recoveredFrom() const { return core_->completedBeforeRestart(); }
   /// Checkpoints written and failed so far, the newest one's batch time, how long it took
   /// to encode and write, and the last write error (cleared by a successful write).
   CheckpointStats checkpointStats() const { return core_->checkpointStats(); }

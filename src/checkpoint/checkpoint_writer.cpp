@@ -12,28 +12,35 @@ namespace {
 constexpr const char* kLog = "CheckpointWriter";
 }
 
-CheckpointWriter::CheckpointWriter(CheckpointStore store) : store_(std::move(store)) {
+CheckpointWriter::CheckpointWriter(CheckpointStore store)
+    : store_(std::move(store)), log_(store_.directory()) {
   thread_ = std::thread([this] { run(); });
 }
 
 CheckpointWriter::~CheckpointWriter() { stop(); }
 
 void CheckpointWriter::submit(Task task) {
-  std::optional<int64_t> replaced;
-  int64_t time_ms = task.meta.time_ms;
   {
     MutexLock lock(mu_);
     if (stop_) return;
-    if (waiting_) {
+    // The newest checkpoint is the one that counts: an older one still waiting goes (counted
+    // in the stats; no log line, the caller may hold a lock).
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+      if (!it->checkpoint) continue;
       ++stats_.superseded;
-      replaced = waiting_->meta.time_ms;
+      queue_.erase(it);
+      break;
     }
-    waiting_ = std::move(task);
+    queue_.push_back(Item{std::move(task), {}});
   }
-  if (replaced) {
-    logDebug(kLog, "Checkpoint for " + std::to_string(*replaced) +
-                       " ms replaced by the newer one for " + std::to_string(time_ms) +
-                       " ms before it was written");
+  cv_.notify_all();
+}
+
+void CheckpointWriter::submitRecord(Record record) {
+  {
+    MutexLock lock(mu_);
+    if (stop_) return;
+    queue_.push_back(Item{std::nullopt, std::move(record)});
   }
   cv_.notify_all();
 }
@@ -59,15 +66,55 @@ CheckpointWriter::Stats CheckpointWriter::stats() const {
 
 void CheckpointWriter::run() {
   for (;;) {
-    Task task;
+    Item item;
     {
       MutexLock lock(mu_);
-      cv_.wait(mu_, [&]() EMBER_REQUIRES(mu_) { return stop_ || waiting_; });
-      if (!waiting_) return;  // stopping, nothing left
-      task = std::move(*waiting_);
-      waiting_.reset();
+      cv_.wait(mu_, [&]() EMBER_REQUIRES(mu_) { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      item = std::move(queue_.front());
+      queue_.pop_front();
     }
-    writeOne(task);
+    if (item.checkpoint) {
+      writeOne(*item.checkpoint);
+    } else {
+      writeRecord(item.record);
+    }
+  }
+}
+
+void CheckpointWriter::writeRecord(Record& record) {
+  BatchRecord out;
+  out.time_ms = record.time_ms;
+  out.zero_ms = record.zero_ms;
+  std::optional<int64_t> base;
+  try {
+    for (auto& [id, encode] : record.parts) {
+      ByteWriter bytes;
+      encode(bytes);
+      out.nodes.push_back(NodeCheckpoint{id, bytes.take()});
+    }
+    {
+      MutexLock lock(mu_);
+      base = stats_.last_time_ms;
+    }
+    log_.append(base.value_or(0), out);
+    MutexLock lock(mu_);
+    ++stats_.records_written;
+  } catch (...) {
+    std::string error = describeException(std::current_exception());
+    uint64_t failed;
+    {
+      MutexLock lock(mu_);
+      failed = ++stats_.records_failed;
+      stats_.last_error = error;
+    }
+    // Only costs duplicates: a restart runs the batch's outputs again.
+    if (failed == 1 || failed % 100 == 0) {
+      logWarn(kLog, "Batch " + std::to_string(record.time_ms) +
+                        " ms not recorded in the batch log (" + std::to_string(failed) +
+                        " so far): " + error +
+                        ". A restart runs the batches after the newest checkpoint again");
+    }
   }
 }
 
@@ -95,6 +142,7 @@ void CheckpointWriter::writeOne(Task& task) {
         logWarn(kLog, "After writing " + path + ": " + e.what());
       }
     }
+    if (auto files = store_.list(); !files.empty()) log_.removeBefore(files.back().first);
     MutexLock lock(mu_);
     ++stats_.written;
     stats_.last_time_ms = contents.meta.time_ms;

@@ -271,6 +271,25 @@ std::function<void(ByteWriter&)> DirectKafkaNode::checkpointSnapshot(Time t) {
   };
 }
 
+std::function<void(ByteWriter&)> DirectKafkaNode::batchRecord(Time t) {
+  ember::detail::MutexLock lock(mu_);
+  auto it = batches_.find(t);
+  std::vector<OffsetRange> ranges = it != batches_.end() ? it->second : std::vector<OffsetRange>{};
+  return [ranges = std::move(ranges)](ByteWriter& out) {
+    Codec<std::vector<OffsetRange>>::encode(ranges, out);
+  };
+}
+
+void DirectKafkaNode::replayBatch(Time t, ByteReader& in) {
+  auto ranges = Codec<std::vector<OffsetRange>>::decode(in);
+  // Before start, like restoreCheckpoint: the batch reads these ranges again, and the
+  // stream goes on from their ends.
+  for (const auto& r : ranges) next_[{r.topic, r.partition}] = r.untilOffset;
+  restored_ = t;
+  ember::detail::MutexLock lock(mu_);
+  batches_[t] = std::move(ranges);
+}
+
 void DirectKafkaNode::restoreCheckpoint(Time t, ByteReader& in,
                                         const std::shared_ptr<const std::string>& /*bytes*/) {
   auto batches = Codec<std::vector<std::pair<Time, std::vector<OffsetRange>>>>::decode(in);

@@ -76,6 +76,9 @@ class DirectKafkaNode final : public ember::detail::DStreamNode<ConsumerRecord>,
   std::function<void(ByteWriter&)> checkpointSnapshot(Time t) override;
   void restoreCheckpoint(Time t, ByteReader& in,
                          const std::shared_ptr<const std::string>& bytes) override;
+  /// The batch log holds each batch's ranges; a restart reads them again.
+  std::function<void(ByteWriter&)> batchRecord(Time t) override;
+  void replayBatch(Time t, ByteReader& in) override;
 
   const ClientSettings& settings() const { return *settings_; }
   /// Queues offsets to commit at the next batch generation.

@@ -279,6 +279,23 @@ std::function<void(ByteWriter&)> FileInputNode::checkpointSnapshot(Time t) {
   };
 }
 
+std::function<void(ByteWriter&)> FileInputNode::batchRecord(Time t) {
+  std::lock_guard lock(mu_);
+  auto it = selected_.find(t);
+  std::vector<FileId> files = it != selected_.end() ? it->second : std::vector<FileId>{};
+  return [files = std::move(files)](ByteWriter& out) {
+    Codec<std::vector<FileId>>::encode(files, out);
+  };
+}
+
+void FileInputNode::replayBatch(Time t, ByteReader& in) {
+  auto files = Codec<std::vector<FileId>>::decode(in);
+  std::lock_guard lock(mu_);
+  seen_.insert(files.begin(), files.end());
+  selected_[t] = std::move(files);
+  restored_ = t;
+}
+
 void FileInputNode::restoreCheckpoint(Time t, ByteReader& in,
                                       const std::shared_ptr<const std::string>& /*bytes*/) {
   auto seen = Codec<std::set<FileId>>::decode(in);

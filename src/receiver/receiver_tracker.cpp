@@ -60,7 +60,7 @@ void ReceiverTracker::start(const std::optional<std::string>& wal_directory) {
   if (entries_.empty()) return;
   if (wal_directory) {
     wal_ = std::make_unique<WriteAheadLog>(*wal_directory);
-    size_t replayed = 0;
+    size_t replayed = 0, rebuilt = 0;
     MutexLock lock(mu_);
     wal_->continueAfter(restored_wal_.upto);
     for (const auto& [stream, seq, position] : restored_wal_.positions) {
@@ -76,17 +76,35 @@ void ReceiverTracker::start(const std::optional<std::string>& wal_directory) {
       if (entry == entries_.end()) continue;
       ReceivedBlock block = (*entry)->decode(std::make_shared<const std::string>(b.data));
       block.seq = b.seq;
-      unallocated_[b.stream_id].push_back(std::move(block));
-      ++replayed;
+      // A batch that completed before the restart takes back the blocks it held.
+      auto batch = std::find_if(replay_ranges_.begin(), replay_ranges_.end(), [&](const auto& r) {
+        return r.second.first < b.seq && b.seq <= r.second.second;
+      });
+      if (batch != replay_ranges_.end()) {
+        allocated_[batch->first][b.stream_id].push_back(std::move(block));
+        ++rebuilt;
+      } else {
+        unallocated_[b.stream_id].push_back(std::move(block));
+        ++replayed;
+      }
     }
     std::erase_if(positions_, [](const auto& p) { return p.second.second.empty(); });
     allocated_upto_ = restored_wal_.upto;
+    for (const auto& [t, range] : replay_ranges_) {
+      allocated_upto_ = std::max(allocated_upto_, range.second);
+      allocated_upto_at_[t] = allocated_upto_;
+    }
     wal_->releaseRecovered();
     lock.unlock();
     if (replayed > 0) {
       logInfo("ReceiverTracker", "Replaying " + std::to_string(replayed) +
                                      " received blocks from the write-ahead log in '" +
                                      *wal_directory + "' that no checkpoint covers");
+    }
+    if (rebuilt > 0) {
+      logInfo("ReceiverTracker", "Giving " + std::to_string(rebuilt) +
+                                     " logged blocks back to the batches that held them before "
+                                     "the restart (run again to rebuild state)");
     }
   }
   const Conf& conf = core_.conf();
@@ -201,6 +219,11 @@ std::optional<std::string> ReceiverTracker::lastPosition(int stream_id) const {
 }
 
 void ReceiverTracker::allocateBlocksToBatch(Time t) {
+  {
+    MutexLock lock(mu_);
+    // A batch run again after a restart holds what it held before (restored at start).
+    if (replay_until_ && t <= *replay_until_) return;
+  }
   if (wal_) {
     // A cut writes the block to the log and syncs it: never on the job generator's thread.
     // The block timer cuts now, and the blocks on disk by then go to the next batch.
@@ -242,6 +265,24 @@ WalCheckpoint ReceiverTracker::walCheckpoint(Time t) const {
   out.upto = it == allocated_upto_at_.begin() ? restored_wal_.upto : std::prev(it)->second;
   for (const auto& [stream, p] : positions_) out.positions.emplace_back(stream, p.first, p.second);
   return out;
+}
+
+std::pair<uint64_t, uint64_t> ReceiverTracker::walAllocation(Time t) const {
+  MutexLock lock(mu_);
+  auto it = allocated_upto_at_.find(t);
+  if (it == allocated_upto_at_.end()) return {0, 0};
+  uint64_t from = it == allocated_upto_at_.begin() ? restored_wal_.upto : std::prev(it)->second;
+  return {from, it->second};
+}
+
+void ReceiverTracker::replayWalAllocation(Time t, uint64_t from, uint64_t to) {
+  MutexLock lock(mu_);
+  if (to > from) replay_ranges_[t] = {from, to};
+}
+
+void ReceiverTracker::setReplayUntil(Time t) {
+  MutexLock lock(mu_);
+  replay_until_ = t;
 }
 
 void ReceiverTracker::restoreWal(const WalCheckpoint& state) {

@@ -59,34 +59,34 @@ CheckpointCoordinator::~CheckpointCoordinator() = default;
 
 void CheckpointCoordinator::setDirectory(const std::string& dir) {
   if (dir.empty()) throw UsageError("checkpoint: the directory must not be empty");
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   dir_ = dir;
 }
 
 std::optional<std::string> CheckpointCoordinator::directory() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return dir_;
 }
 
 std::optional<CheckpointMeta> CheckpointCoordinator::recovered() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return recovered_;
 }
 
 std::optional<Duration> CheckpointCoordinator::interval() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!writer_) return std::nullopt;
   return interval_;
 }
 
 std::optional<Time> CheckpointCoordinator::lastCompleted() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return last_completed_;
 }
 
 StreamingCore::CheckpointStats CheckpointCoordinator::stats() const {
   StreamingCore::CheckpointStats out;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!writer_) return out;
   auto stats = writer_->stats();
   out.written = stats.written;
@@ -134,12 +134,50 @@ bool CheckpointCoordinator::recover(const std::string& dir,
                             ") cannot be read: " + e.what());
     }
   }
+  Time completed = replayLog(dir, nodes, t, meta.zero_ms);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     recovered_ = meta;
+    completed_before_restart_ = completed;
   }
-  logInfo(kLog, "Recovered from checkpoint '" + path + "' of batch " + t.toString());
+  logInfo(kLog, "Recovered from checkpoint '" + path + "' of batch " + t.toString() +
+                    (completed > t ? "; the batch log shows batches up to " + completed.toString() +
+                                         " completed: they run again only to rebuild state, "
+                                         "without their output operations"
+                                   : ""));
   return true;
+}
+
+Time CheckpointCoordinator::replayLog(const std::string& dir,
+                                      const std::vector<DStreamNodeBase*>& nodes, Time after,
+                                      int64_t zero_ms) {
+  auto records = BatchLog::readAll(dir);
+  Time t = after;
+  for (;;) {
+    auto it = records.find((t + batch_duration_).milliseconds());
+    if (it == records.end() || it->second.zero_ms != zero_ms) break;  // the first gap ends it
+    t = t + batch_duration_;
+    for (auto& part : it->second.nodes) {
+      auto node = std::find_if(nodes.begin(), nodes.end(),
+                               [&](const DStreamNodeBase* n) { return n->id() == part.node_id; });
+      if (node == nodes.end()) continue;
+      try {
+        ByteReader in(part.bytes);
+        (*node)->replayBatch(t, in);
+        if (!in.atEnd()) throw DecodeError(std::to_string(in.remaining()) + " bytes left over");
+      } catch (const DecodeError& e) {
+        throw CheckpointError("Batch log in '" + dir + "': the record of " + (*node)->name() +
+                              " (stream " + std::to_string(part.node_id) + ") for batch " +
+                              t.toString() + " cannot be read: " + e.what());
+      }
+    }
+  }
+  return t;
+}
+
+std::optional<Time> CheckpointCoordinator::completedBeforeRestart() const {
+  MutexLock lock(mu_);
+  return completed_before_restart_;
 }
 
 void CheckpointCoordinator::setUp(const std::vector<DStreamNodeBase*>& nodes, Time zero) {
@@ -181,7 +219,7 @@ void CheckpointCoordinator::setUp(const std::vector<DStreamNodeBase*>& nodes, Ti
     interval = unit * ((kDefaultCheckpointMs + unit.milliseconds() - 1) / unit.milliseconds());
   }
   auto writer = std::make_unique<CheckpointWriter>(CheckpointStore(*dir, kRetainedCheckpoints));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   checkpointed_ = std::move(checkpointed);
   graph_ = graphLines(nodes);
   zero_ = zero;
@@ -194,7 +232,7 @@ void CheckpointCoordinator::setUp(const std::vector<DStreamNodeBase*>& nodes, Ti
 void CheckpointCoordinator::abandon() {
   std::unique_ptr<CheckpointWriter> writer;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     writer = std::move(writer_);
   }
 }
@@ -212,11 +250,13 @@ void CheckpointCoordinator::batchCompleted(Time t, bool failed, bool force) {
 void CheckpointCoordinator::capture(Time t, bool failed, bool force) {
   std::vector<DStreamNodeBase*> nodes;
   CheckpointWriter* writer;
+  Completed completed;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!writer_) return;
     writer = writer_.get();  // lives until the context is destroyed
-    // Nothing from a failed batch on may be checkpointed: a restart must run it again.
+    // Nothing from a failed batch on may be recorded or checkpointed: a restart must run it
+    // again, outputs included.
     if (failed && (!failed_batch_ || t < *failed_batch_)) failed_batch_ = t;
     if (failed_batch_ && t >= *failed_batch_) {
       waiting_.erase(waiting_.lower_bound(*failed_batch_), waiting_.end());
@@ -226,6 +266,13 @@ void CheckpointCoordinator::capture(Time t, bool failed, bool force) {
     Duration since_zero = t - zero_;
     force = (force && since_zero.isMultipleOf(unit_)) || since_zero.isMultipleOf(interval_);
     nodes = checkpointed_;
+    completed.record.time_ms = t.milliseconds();
+    completed.record.zero_ms = zero_.milliseconds();
+  }
+  // Captured here, on the batch path, so the data is that of batch `t`; encoded later.
+  for (DStreamNodeBase* n : nodes) {
+    if (auto encode = n->batchRecord(t))
+      completed.record.parts.emplace_back(n->id(), std::move(encode));
   }
   if (force) {
     CheckpointWriter::Task task;
@@ -236,38 +283,46 @@ void CheckpointCoordinator::capture(Time t, bool failed, bool force) {
     for (auto& [k, v] : conf_.getAll()) {
       if (!secretKey(k)) task.meta.conf.emplace_back(k, v);
     }
-    // Captured here, on the batch path, so the data is that of batch `t`; encoded later.
     for (DStreamNodeBase* n : nodes) {
       if (auto encode = n->checkpointSnapshot(t)) {
         task.parts.emplace_back(n->id(), std::move(encode));
       }
       if (auto done = n->checkpointWritten(t)) task.after_write.push_back(std::move(done));
     }
-    std::lock_guard lock(mu_);
-    task.meta.zero_ms = zero_.milliseconds();
-    task.meta.interval_ms = interval_.milliseconds();
-    task.meta.graph = graph_;
-    waiting_.insert_or_assign(t, std::move(task));
+    completed.checkpoint = std::move(task);
   }
-  // Hand over the newest checkpoint whose batches, and all before them, have completed.
-  std::optional<CheckpointWriter::Task> ready;
+  // Hand over, in batch order, the records of the batches that, with all before them, have
+  // completed, and the newest of their checkpoints.
+  std::vector<Completed> ready;
   {
+    MutexLock lock(mu_);
+    if (completed.checkpoint) {
+      completed.checkpoint->meta.zero_ms = zero_.milliseconds();
+      completed.checkpoint->meta.interval_ms = interval_.milliseconds();
+      completed.checkpoint->meta.graph = graph_;
+    }
+    waiting_.insert_or_assign(t, std::move(completed));
     // Asked under mu_, so two batches completing at once cannot both see a stale answer.
-    std::lock_guard lock(mu_);
     std::optional<Time> oldest_pending = oldest_pending_();
     auto end = oldest_pending ? waiting_.lower_bound(*oldest_pending) : waiting_.end();
-    if (end != waiting_.begin()) {
-      ready = std::move(std::prev(end)->second);
-      waiting_.erase(waiting_.begin(), end);
+    for (auto it = waiting_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
+    waiting_.erase(waiting_.begin(), end);
+    size_t newest_checkpoint = ready.size();
+    for (size_t i = 0; i < ready.size(); ++i) {
+      if (ready[i].checkpoint) newest_checkpoint = i;
+    }
+    // Still under mu_: two batches completing at once hand over in batch order.
+    for (size_t i = 0; i < ready.size(); ++i) {
+      writer->submitRecord(std::move(ready[i].record));
+      if (i == newest_checkpoint) writer->submit(std::move(*ready[i].checkpoint));
     }
   }
-  if (ready) writer->submit(std::move(*ready));
 }
 
 void CheckpointCoordinator::stop() {
   CheckpointWriter* writer;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     writer = writer_.get();
   }
   if (writer) writer->stop();

@@ -52,7 +52,8 @@ std::vector<Job> JobGenerator::generateJobs(Time t) {
   // window sliding every few batches asks later): data belongs to the batch in which it
   // arrived, and received blocks are held by the batch's RDD from here on.
   for (auto& in : graph_.inputs) in->node().touch(t);
-  for (size_t i = 0; i < graph_.outputs.size(); ++i) {
+  bool replay = graph_.replay_until && t <= *graph_.replay_until;
+  for (size_t i = 0; i < graph_.outputs.size() && !replay; ++i) {
     if (auto job = graph_.outputs[i]->generateJob(t)) {
       job->output_op_id = static_cast<int>(i);
       jobs.push_back(std::move(*job));

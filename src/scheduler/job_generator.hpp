@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -28,6 +29,9 @@ class JobGenerator {
     std::vector<std::shared_ptr<InputNode>> inputs;
     std::vector<std::shared_ptr<OutputNode>> outputs;
     std::vector<DStreamNodeBase*> stateful;  // reachable nodes that materialise every batch
+    /// Batches up to this one completed before a restart: they run again without their
+    /// output operations, only to rebuild state.
+    std::optional<Time> replay_until;
   };
   /// `on_error` hears of a batch whose jobs could not be generated (the generator then ends).
   JobGenerator(Clock& clock, Duration batch_duration, ReceiverTracker& tracker,

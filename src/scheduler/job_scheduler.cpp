@@ -38,8 +38,13 @@ void JobScheduler::submitJobSet(Time t, std::vector<Job> jobs) {
     {
       std::lock_guard lock(mu_);
       generated_until_ = t;
+      ++finishing_;
     }
     done_(t, nullptr);
+    {
+      std::lock_guard lock(mu_);
+      --finishing_;
+    }
     cv_.notify_all();
     return;
   }
@@ -133,6 +138,7 @@ void JobScheduler::runJobs() {
           batch_error = it->second.error;
           job_sets_.erase(it);
           input_records_.erase(job.time);
+          ++finishing_;
         }
       }
     }
@@ -144,6 +150,8 @@ void JobScheduler::runJobs() {
       bus_.reportDrops();
       done_(job.time, batch_error);
       logDebug("JobScheduler", "Finished jobs for time " + job.time.toString());
+      std::lock_guard lock(mu_);
+      --finishing_;
     }
     cv_.notify_all();
   }
@@ -154,7 +162,7 @@ void JobScheduler::awaitBatchesUpTo(Time t) {
   cv_.wait(lock, [&] {
     if (released_) return true;
     bool generated = generated_until_ && *generated_until_ >= t;
-    bool done = job_sets_.empty() || job_sets_.begin()->first > t;
+    bool done = (job_sets_.empty() || job_sets_.begin()->first > t) && finishing_ == 0;
     return generated && done;
   });
 }
@@ -169,7 +177,7 @@ void JobScheduler::release() {
 
 bool JobScheduler::awaitAllDone(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mu_);
-  return cv_.wait_until(lock, deadline, [&] { return job_sets_.empty(); });
+  return cv_.wait_until(lock, deadline, [&] { return job_sets_.empty() && finishing_ == 0; });
 }
 
 std::optional<Time> JobScheduler::oldestPending() const {

@@ -80,6 +80,7 @@ class JobScheduler {
   mutable std::mutex mu_;
   std::condition_variable cv_;       // job queue, batch completion, release
   std::map<Time, JobSet> job_sets_;  // batches generated and not yet completed
+  size_t finishing_ = 0;             // completed batches whose BatchDone still runs
   std::deque<Job> queue_;
   std::optional<Time> generated_until_;
   std::map<Time, std::map<int, int64_t>> input_records_;

@@ -207,6 +207,10 @@ std::optional<Time> StreamingCore::recoveredTime() const {
   return Time(meta->time_ms);
 }
 
+std::optional<Time> StreamingCore::completedBeforeRestart() const {
+  return impl_->checkpoints->completedBeforeRestart();
+}
+
 std::optional<Duration> StreamingCore::checkpointInterval() const {
   return impl_->checkpoints->interval();
 }
@@ -286,17 +290,23 @@ void StreamingCore::start() {
   }
 
   std::optional<CheckpointMeta> recovered = impl_->checkpoints->recovered();
-  if (recovered && clock_->isManual() && clock_->now() < Time(recovered->time_ms)) {
-    clock_->setTime(Time(recovered->time_ms));  // tests go on from the recovered batch
+  if (recovered) {
+    // Tests go on from the newest batch completed before the restart.
+    Time done = impl_->checkpoints->completedBeforeRestart().value_or(Time(recovered->time_ms));
+    if (clock_->isManual() && clock_->now() < done) clock_->setTime(done);
   }
   Time clock_now = clock_->now();
   Time first = clock_now.floor(batch_duration_) + batch_duration_;
   Time zero = first - batch_duration_;
+  std::optional<Time> replay_until;
   if (recovered) {
     // The same zero time, so batch, window and generator boundaries stay where they were;
     // every batch after the checkpoint runs, including those due while the job was down.
+    // Those the batch log shows completed run only to rebuild state.
     zero = Time(recovered->zero_ms);
     first = Time(recovered->time_ms) + batch_duration_;
+    replay_until = impl_->checkpoints->completedBeforeRestart();
+    if (replay_until && *replay_until < first) replay_until.reset();
   }
   JobGenerator::Graph graph;
   try {
@@ -343,6 +353,7 @@ void StreamingCore::start() {
       }
       wal = *dir + "/receivedBlockData";
     }
+    if (replay_until) receiver_tracker_->setReplayUntil(*replay_until);
     receiver_tracker_->start(wal);
   } catch (...) {
     // Leaves the context stopped and no longer the active one. The teardown waits for the
@@ -361,6 +372,7 @@ void StreamingCore::start() {
   impl_->scheduler->start(concurrent, impl_->rate_controller.get());
   graph.inputs = impl_->inputs;
   graph.outputs = impl_->outputs;
+  graph.replay_until = replay_until;
   impl_->generator->start(std::move(graph), first);
 
   if (conf_.getBool("ember.ui.showConsoleProgress")) {
@@ -368,8 +380,10 @@ void StreamingCore::start() {
   }
   postEvent([now = wallMillis()](StreamingListener& l) { l.onStreamingStarted(now); });
   if (recovered) {
-    int64_t due = std::max<int64_t>(0, (clock_now - Time(recovered->time_ms)) / batch_duration_);
+    Time done = replay_until.value_or(Time(recovered->time_ms));
+    int64_t due = std::max<int64_t>(0, (clock_now - done) / batch_duration_);
     logInfo(kLog, "Going on from the checkpoint of batch " + Time(recovered->time_ms).toString() +
+                      (replay_until ? " and the batch log up to " + replay_until->toString() : "") +
                       ": " + std::to_string(due) +
                       " batches were due while the job was down and run now");
   }

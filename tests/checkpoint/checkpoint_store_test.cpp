@@ -37,6 +37,71 @@ void writeAll(const fs::path& p, const std::string& bytes) {
   out << bytes;
 }
 
+BatchRecord record(int64_t time_ms, const std::string& data) {
+  BatchRecord r;
+  r.time_ms = time_ms;
+  r.zero_ms = 0;
+  r.nodes.push_back(NodeCheckpoint{7, data});
+  return r;
+}
+
+TEST(BatchLog, RecordsReadBackByBatchTimeAcrossLogs) {
+  testing::TempDir dir;
+  {
+    BatchLog log(dir.str());
+    log.append(0, record(1000, "one"));
+    log.append(0, record(2000, "two"));
+    log.append(2000, record(3000, "three"));  // after the checkpoint of batch 2
+  }
+  EXPECT_TRUE(fs::exists(dir.path() / "batches-0"));
+  EXPECT_TRUE(fs::exists(dir.path() / "batches-2000"));
+  auto records = BatchLog::readAll(dir.str());
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records.at(2000).nodes.at(0).bytes, "two");
+  EXPECT_EQ(records.at(3000).nodes.at(0).node_id, 7);
+  EXPECT_EQ(records.at(3000).nodes.at(0).bytes, "three");
+}
+
+TEST(BatchLog, ACorruptRecordEndsItsLogWithAWarningNamingTheFile) {
+  testing::TempDir dir;
+  {
+    BatchLog log(dir.str());
+    for (int64_t t = 1000; t <= 3000; t += 1000)
+      log.append(0, record(t, "data-" + std::to_string(t)));
+  }
+  fs::path path = dir.path() / "batches-0";
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.find("data-2000")] ^= 0x20;  // a flipped bit in the second record
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  ScopedLogCapture logs(LogLevel::kWarn);
+  auto records = BatchLog::readAll(dir.str());
+  EXPECT_EQ(records.size(), 1u);  // the batches from the bad record on run again
+  EXPECT_TRUE(records.count(1000));
+  EXPECT_TRUE(logs.contains("corrupt record")) << ::testing::PrintToString(logs.lines());
+  EXPECT_TRUE(logs.contains(path.string())) << ::testing::PrintToString(logs.lines());
+}
+
+TEST(BatchLog, LogsOfCheckpointsNoRestartReadsAreRemoved) {
+  testing::TempDir dir;
+  BatchLog log(dir.str());
+  log.append(0, record(1000, "a"));
+  log.append(2000, record(3000, "b"));
+  log.append(4000, record(5000, "c"));
+  log.removeBefore(4000);
+  EXPECT_FALSE(fs::exists(dir.path() / "batches-0"));
+  EXPECT_FALSE(fs::exists(dir.path() / "batches-2000"));
+  EXPECT_TRUE(fs::exists(dir.path() / "batches-4000"));
+  log.append(4000, record(6000, "d"));  // still appended to
+  EXPECT_EQ(BatchLog::readAll(dir.str()).size(), 2u);
+}
+
 TEST(CheckpointStore, WritesAndReadsBackTheNewest) {
   testing::TempDir dir;
   CheckpointStore store(dir.str() + "/nested/ckpt", 3);

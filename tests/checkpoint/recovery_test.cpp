@@ -68,8 +68,20 @@ std::vector<std::vector<std::pair<std::string, int64_t>>> reference(const Build&
   return out.sortedBatches();
 }
 
-/// Runs `first` batches, stops (not gracefully), restarts from the checkpoint and runs up
-/// to `total`: the restarted run's batches must equal the reference from the checkpoint on.
+/// The batch time of the newest checkpoint file in `dir` (-1: none).
+int64_t newestCheckpoint(const fs::path& dir) {
+  int64_t newest = -1;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::string name = e.path().filename();
+    if (name.starts_with("checkpoint-")) newest = std::max(newest, std::stoll(name.substr(11)));
+  }
+  return newest;
+}
+
+/// Runs `first` batches, stops (not gracefully), restarts from the checkpoint of batch
+/// `expected_checkpoint_ms` and runs up to `total`. Every batch completed before the stop
+/// (the batch log says so) stays done: the restarted run goes on with batch `first + 1`, its
+/// state rebuilt from the batches after the checkpoint, and equals the reference from there.
 void expectRecoveryMatchesReference(
     const Build& build, size_t first, size_t total, int64_t expected_checkpoint_ms,
     std::optional<std::vector<std::vector<std::pair<std::string, int64_t>>>> reference_batches =
@@ -87,11 +99,12 @@ void expectRecoveryMatchesReference(
     ASSERT_EQ(before.size(), first);
     for (size_t i = 0; i < first; ++i) EXPECT_EQ(before[i], expected[i]) << "batch " << i + 1;
   }
+  EXPECT_EQ(newestCheckpoint(dir.path()), expected_checkpoint_ms);
   auto run = startFrom(dir.str(), build, Seconds(2), conf);
   ASSERT_TRUE(run.ssc->recoveredFrom());
-  EXPECT_EQ(run.ssc->recoveredFrom()->milliseconds(), expected_checkpoint_ms);
+  EXPECT_EQ(run.ssc->recoveredFrom()->milliseconds(), static_cast<int64_t>(first * 1000));
   run.ssc->start();
-  size_t resumed = static_cast<size_t>(expected_checkpoint_ms / 1000);
+  size_t resumed = first;
   run.ssc->clock().advance(Seconds(static_cast<int64_t>(total - resumed)));
   run.ssc->stop();
   auto after = run.out->sortedBatches();
@@ -133,6 +146,88 @@ Conf rocksDbConf(const TempDir& stores) {
   return conf;
 }
 
+TEST(Recovery, BatchesCompletedAfterTheCheckpointRebuildStateWithoutRunningOutputsAgain) {
+  // A checkpoint every 4 batches, 7 batches completed before the stop. As Spark, which
+  // writes its metadata after every batch, a restart runs none of the 7 outputs again, and
+  // the state still holds what batches 5 to 7 brought.
+  auto input = wordInput(12);
+  Build build = [&](StreamingContext& ssc) {
+    return testing::timedStream(ssc, input)
+        .map([](const std::string& w) { return std::pair(w, int64_t{1}); })
+        .updateStateByKey(countUpdate);
+  };
+  auto expected = reference(build, 12);
+  TempDir dir;
+  std::mutex mu;
+  std::map<int64_t, int> output_runs;  // batch ms -> runs of a non-idempotent output
+  auto start = [&] {
+    ember::Run run;
+    run.ssc = StreamingContext::getOrCreate(dir.str(), [&] {
+      auto ssc = std::make_unique<StreamingContext>(testing::testConf(), Seconds(1));
+      auto counts = build(*ssc).checkpoint(Seconds(4));
+      run.out = std::make_unique<BatchCollector<std::pair<std::string, int64_t>>>(counts);
+      counts.foreachRDD([&](const RDD<std::pair<std::string, int64_t>>&, Time t) {
+        std::lock_guard lock(mu);
+        ++output_runs[t.milliseconds()];
+      });
+      return ssc;
+    });
+    return run;
+  };
+  {
+    auto run = start();
+    run.ssc->start();
+    run.ssc->clock().advance(Seconds(7));
+    run.ssc->stop();
+  }
+  EXPECT_EQ(newestCheckpoint(dir.path()), 4000);
+  auto run = start();
+  EXPECT_EQ(run.ssc->recoveredFrom(), Time(7000));
+  run.ssc->start();
+  run.ssc->clock().advance(Seconds(5));
+  run.ssc->stop();
+  auto after = run.out->sortedBatches();
+  ASSERT_EQ(after.size(), 5u);
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i], expected[7 + i]) << "batch " << i + 8;
+  }
+  std::lock_guard lock(mu);
+  for (int64_t t = 1000; t <= 12000; t += 1000) EXPECT_EQ(output_runs[t], 1) << "batch " << t;
+}
+
+TEST(Recovery, ABatchLogCutShortByACrashEndsTheReplayThere) {
+  auto input = wordInput(12);
+  Build build = [&](StreamingContext& ssc) {
+    return testing::timedStream(ssc, input)
+        .map([](const std::string& w) { return std::pair(w, int64_t{1}); })
+        .updateStateByKey(countUpdate);
+  };
+  auto expected = reference(build, 10);
+  TempDir dir;
+  {
+    auto run = startFrom(dir.str(), build, Seconds(4));
+    run.ssc->start();
+    run.ssc->clock().advance(Seconds(7));
+    run.ssc->stop();
+  }
+  // A crash in the middle of appending batch 7's record: its last bytes never made it.
+  fs::path log = dir.path() / "batches-4000";
+  ASSERT_TRUE(fs::exists(log));
+  fs::resize_file(log, fs::file_size(log) - 3);
+  ScopedLogCapture logs(LogLevel::kWarn);
+  auto run = startFrom(dir.str(), build, Seconds(4));
+  EXPECT_EQ(run.ssc->recoveredFrom(), Time(6000));
+  EXPECT_TRUE(logs.contains("incomplete record")) << ::testing::PrintToString(logs.lines());
+  run.ssc->start();
+  run.ssc->clock().advance(Seconds(4));
+  run.ssc->stop();
+  auto after = run.out->sortedBatches();
+  ASSERT_EQ(after.size(), 4u);  // batch 7 runs again, outputs included
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i], expected[6 + i]) << "batch " << i + 7;
+  }
+}
+
 TEST(Recovery, UpdateStateByKeyOnRocksDbRecoversIntoAFreshStore) {
   auto input = wordInput(12);
   TempDir stores;
@@ -167,7 +262,7 @@ TEST(Recovery, MapWithStateCheckpointIntervalAppliesWhenOnlyTheSnapshotsAreOutpu
     mapped.checkpoint(Seconds(2));
     return mapped.stateSnapshots();
   };
-  auto expected = reference(build, 8);
+  auto expected = reference(build, 9);
   TempDir dir;
   auto start = [&] {
     ember::Run run;
@@ -185,16 +280,17 @@ TEST(Recovery, MapWithStateCheckpointIntervalAppliesWhenOnlyTheSnapshotsAreOutpu
     run.ssc->stop();
     EXPECT_EQ(run.out->sortedBatches().size(), 5u);
   }
+  EXPECT_EQ(newestCheckpoint(dir.path()), 4000) << "the 2 s interval was not applied";
   auto run = start();
-  ASSERT_TRUE(run.ssc->recoveredFrom()) << "no checkpoint was written in 5 batches";
-  EXPECT_EQ(run.ssc->recoveredFrom()->milliseconds(), 4000);
+  ASSERT_TRUE(run.ssc->recoveredFrom());
+  EXPECT_EQ(run.ssc->recoveredFrom()->milliseconds(), 5000);
   run.ssc->start();
   run.ssc->clock().advance(Seconds(4));
   run.ssc->stop();
   auto after = run.out->sortedBatches();
   ASSERT_EQ(after.size(), 4u);
   for (size_t i = 0; i < after.size(); ++i) {
-    EXPECT_EQ(after[i], expected[4 + i]) << "batch " << i + 5;  // the states carried on
+    EXPECT_EQ(after[i], expected[5 + i]) << "batch " << i + 6;  // the states carried on
   }
 }
 
@@ -299,9 +395,10 @@ TEST(Recovery, FileStreamReadsEveryFileExactlyOnceAcrossARestart) {
   }
   drop(6);  // while the job is down
   auto run = startFrom(checkpoints.str(), build);
-  ASSERT_EQ(run.ssc->recoveredFrom(), Time(4000));
+  // Batch 5 is in the batch log: it reads part-5 again, only for the state.
+  ASSERT_EQ(run.ssc->recoveredFrom(), Time(5000));
   run.ssc->start();
-  run.ssc->clock().advance(Seconds(1));  // batch 5 again: part-5 and part-6
+  run.ssc->clock().advance(Seconds(1));  // batch 6: part-6
   drop(7);
   run.ssc->clock().advance(Seconds(1));
   run.ssc->clock().advance(Seconds(1));
@@ -312,9 +409,13 @@ TEST(Recovery, FileStreamReadsEveryFileExactlyOnceAcrossARestart) {
   EXPECT_EQ(final_state, expected);
 }
 
+/// The checkpoint files in `dir` (not the batch logs).
 std::set<std::string> checkpointFiles(const fs::path& dir) {
   std::set<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename());
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::string name = e.path().filename();
+    if (name.starts_with("checkpoint-")) names.insert(name);
+  }
   return names;
 }
 
@@ -476,8 +577,12 @@ TEST(Recovery, AFailedBatchIsNeverCheckpointed) {
   ssc.start();
   ssc.clock().advance(Seconds(4));
   EXPECT_THROW(ssc.awaitTermination(), BatchFailedError);
-  // Batch 4 failed: a restart must run it again, so no checkpoint may say it is done.
+  // Batch 4 failed: a restart must run it again, so no checkpoint or batch record may say it
+  // is done.
   EXPECT_EQ(checkpointFiles(dir.path()), (std::set<std::string>{"checkpoint-2000"}));
+  auto records = detail::BatchLog::readAll(dir.str());
+  EXPECT_EQ(records.count(3000), 1u);
+  EXPECT_EQ(records.count(4000), 0u);
 }
 
 TEST(Recovery, AFailedCheckpointWriteIsLoggedAndTheJobGoesOn) {

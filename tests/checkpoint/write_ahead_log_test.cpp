@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "testing/disk.hpp"
@@ -136,6 +137,7 @@ struct WalJob {
   std::shared_ptr<PushReceiver> receiver;
   std::shared_ptr<std::mutex> mu = std::make_shared<std::mutex>();
   std::shared_ptr<Counts> state = std::make_shared<Counts>();
+  std::shared_ptr<std::set<int64_t>> output_times = std::make_shared<std::set<int64_t>>();
 };
 
 WalJob startWalJob(const std::string& dir) {
@@ -152,12 +154,13 @@ WalJob startWalJob(const std::string& dir) {
           return std::optional<int64_t>(n.value_or(0) + static_cast<int64_t>(ones.size()));
         })
         .checkpoint(Seconds(2))
-        .foreachRDD(
-            [mu = job.mu, state = job.state](const RDD<std::pair<std::string, int64_t>>& rdd) {
-              auto data = rdd.collect();
-              std::lock_guard lock(*mu);
-              *state = Counts(data.begin(), data.end());
-            });
+        .foreachRDD([mu = job.mu, state = job.state, times = job.output_times](
+                        const RDD<std::pair<std::string, int64_t>>& rdd, Time t) {
+          auto data = rdd.collect();
+          std::lock_guard lock(*mu);
+          *state = Counts(data.begin(), data.end());
+          times->insert(t.milliseconds());
+        });
     return ssc;
   });
   job.ssc->start();
@@ -179,12 +182,43 @@ TEST(ReceiverWriteAheadLog, BlocksNotCoveredByTheCheckpointAreProcessedAfterARes
     EXPECT_EQ(*job.state, (Counts{{"a", 1}, {"b", 2}, {"c", 1}}));
   }
   auto job = startWalJob(dir.str());
-  ASSERT_EQ(job.ssc->recoveredFrom(), Time(2000));
+  // Batch 3 completed (the batch log says so): it runs again with its logged block, only for
+  // the state; the block no batch took goes to batch 4.
+  ASSERT_EQ(job.ssc->recoveredFrom(), Time(3000));
   EXPECT_EQ(job.receiver->resumedFrom(), "3");  // where the source resumes
-  job.ssc->clock().advance(Seconds(1));         // batch 3 again: both logged blocks
+  job.ssc->clock().advance(Seconds(1));
   job.ssc->stop();
   std::lock_guard lock(*job.mu);
   EXPECT_EQ(*job.state, (Counts{{"a", 1}, {"b", 2}, {"c", 2}, {"d", 1}}));
+  EXPECT_EQ(*job.output_times, (std::set<int64_t>{4000}));
+}
+
+TEST(ReceiverWriteAheadLog, BatchesAfterTheCheckpointGetTheirLoggedBlocksBackAfterARestart) {
+  testing::TempDir dir;
+  {
+    auto job = startWalJob(dir.str());
+    job.receiver->push({"a"}, "1");
+    job.ssc->clock().advance(Seconds(2));  // the checkpoint of batch 2
+    ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().written == 1; }));
+    job.receiver->push({"b", "c"}, "2");
+    job.ssc->clock().advance(Seconds(1));  // batch 3
+    job.receiver->push({"c"}, "3");
+    job.ssc->clock().advance(Seconds(1));  // batch 4: the checkpoint of batch 4
+    ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().written == 2; }));
+    job.receiver->push({"d", "a"}, "4");
+    job.ssc->clock().advance(Seconds(1));  // batch 5
+    job.ssc->stop();
+    std::lock_guard lock(*job.mu);
+    EXPECT_EQ(*job.state, (Counts{{"a", 2}, {"b", 1}, {"c", 2}, {"d", 1}}));
+  }
+  auto job = startWalJob(dir.str());
+  ASSERT_EQ(job.ssc->recoveredFrom(), Time(5000));
+  job.receiver->push({"e"}, "5");
+  job.ssc->clock().advance(Seconds(1));  // batch 6 only
+  job.ssc->stop();
+  std::lock_guard lock(*job.mu);
+  EXPECT_EQ(*job.state, (Counts{{"a", 2}, {"b", 1}, {"c", 2}, {"d", 1}, {"e", 1}}));
+  EXPECT_EQ(*job.output_times, (std::set<int64_t>{6000}));
 }
 
 TEST(ReceiverWriteAheadLog, SegmentsGoOnceACheckpointCoversThem) {

@@ -312,8 +312,7 @@ TEST(RecoverableNetworkWordCountExample, RecoversAfterKillNineWithNoBatchMissing
     p.wait(kExitTimeout);
   }
   Process p(examplePath("recoverable_network_word_count"), args);
-  ASSERT_TRUE(p.waitForStdout("Recovered from the checkpoint of batch", kOutputTimeout))
-      << describe(p);
+  ASSERT_TRUE(p.waitForStdout("Recovered: batches up to", kOutputTimeout)) << describe(p);
   EXPECT_EQ(p.stdoutText().find("Creating new context"), std::string::npos) << describe(p);
   ASSERT_TRUE(server.waitForClients(2, kOutputTimeout)) << describe(p);
   // "b" and "c" are in the broadcast exclude list: 3 words dropped. The accumulator is not

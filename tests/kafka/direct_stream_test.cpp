@@ -444,6 +444,73 @@ TEST(KafkaDirectStream, RecoveryFromACheckpointLosesAndRepeatsNothing) {
   EXPECT_EQ(seen, produced);
 }
 
+TEST(KafkaDirectStream, BatchesAfterTheCheckpointReadTheirRangesAgainOnlyForTheState) {
+  // State checkpointed every 3 batches, 5 batches completed before the stop: the batch log
+  // holds the ranges of batches 4 and 5, which a restart reads again for the state without
+  // running their outputs; what was produced while the job was down goes to batch 6.
+  MockCluster cluster;
+  cluster.createTopic("orders", 2);
+  testing::TempDir dir;
+  std::mutex mu;
+  std::map<int64_t, int> output_runs;  // batch ms -> runs of the non-idempotent output
+  int64_t records_output = 0;          // records that output saw, over both runs
+  std::map<int32_t, int64_t> totals;   // the newest state: records per partition
+  std::map<int32_t, int64_t> produced;
+  int next = 0;
+  auto produceSome = [&](int n) {
+    for (int p = 0; p < 2; ++p) {
+      produce(cluster.bootstraps(), "orders", p, next, next + n);
+      produced[p] += n;
+    }
+    next += n;
+  };
+  auto build = [&] {
+    return StreamingContext::getOrCreate(dir.str(), [&] {
+      auto ssc = std::make_unique<StreamingContext>(testConf(), Seconds(1));
+      auto stream = kafka::createDirectStream(*ssc, {"orders"}, paramsFor(cluster));
+      stream.foreachRDD([&](const RDD<ConsumerRecord>& rdd, Time t) {
+        auto n = static_cast<int64_t>(rdd.count());
+        std::lock_guard lock(mu);
+        ++output_runs[t.milliseconds()];
+        records_output += n;
+      });
+      stream.map([](const ConsumerRecord& r) { return std::pair(r.partition, int64_t{1}); })
+          .updateStateByKey([](const std::vector<int64_t>& ones, std::optional<int64_t> n) {
+            return std::optional<int64_t>(n.value_or(0) + static_cast<int64_t>(ones.size()));
+          })
+          .checkpoint(Seconds(3))
+          .foreachRDD([&](const RDD<std::pair<int32_t, int64_t>>& rdd) {
+            auto data = rdd.collect();
+            std::lock_guard lock(mu);
+            totals = std::map<int32_t, int64_t>(data.begin(), data.end());
+          });
+      return ssc;
+    });
+  };
+  {
+    auto ssc = build();
+    ssc->start();
+    for (int b = 0; b < 5; ++b) {
+      produceSome(3);
+      ssc->clock().advance(Seconds(1));
+    }
+    ssc->stop();
+    EXPECT_EQ(ssc->checkpointStats().last, Time(3000));
+  }
+  produceSome(4);  // while the job is down
+  auto ssc = build();
+  ASSERT_EQ(ssc->recoveredFrom(), Time(5000));
+  ssc->start();
+  ssc->clock().advance(Seconds(1));
+  produceSome(2);
+  ssc->clock().advance(Seconds(1));
+  ssc->stop();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(totals, produced);
+  EXPECT_EQ(records_output, 2 * next);  // every record output once
+  for (int64_t t = 1000; t <= 7000; t += 1000) EXPECT_EQ(output_runs[t], 1) << "batch " << t;
+}
+
 TEST(KafkaDirectStream, ACheckpointOfOtherTopicsIsRefused) {
   MockCluster cluster;
   cluster.createTopic("first", 1);

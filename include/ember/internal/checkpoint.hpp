@@ -12,12 +12,14 @@
 ///   "EMBRCKPT"  fixed32 format version  fixed64 body length  fixed64 hashBytes(body)  body
 /// where body = `encode(CheckpointContents)` (codec.hpp).
 
+#include <deque>
 #include <ember/codec.hpp>
 #include <ember/internal/rdd_node.hpp>
 #include <ember/internal/struct_macro.hpp>
 #include <ember/internal/thread_annotations.hpp>
 #include <ember/time.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +58,45 @@ struct CheckpointContents {
   std::vector<NodeCheckpoint> nodes;
 };
 EMBER_STRUCT(CheckpointContents, meta, nodes);
+
+/// One completed batch in the batch log (see `BatchLog`): what each input read in it.
+struct BatchRecord {
+  int64_t time_ms = 0;
+  int64_t zero_ms = 0;                // the graph's zero time, to ignore a stray older log
+  std::vector<NodeCheckpoint> nodes;  // node id, the node's `batchRecord` encoding
+};
+EMBER_STRUCT(BatchRecord, time_ms, zero_ms, nodes);
+
+inline constexpr std::string_view kBatchLogPrefix = "batches-";
+
+/// The metadata written after every completed batch (Spark writes its metadata checkpoint
+/// after every batch): a record per batch, appended and synced to `batches-<base>` in the
+/// checkpoint directory, where `base` is the newest checkpoint written when it was appended.
+/// A restart restores the newest checkpoint and runs the batches the log shows completed
+/// after it again, from the same input, only to rebuild state: their outputs already ran.
+///
+/// Record layout: fixed32 length, fixed64 hashBytes(body), body = `encode(BatchRecord)`.
+/// Not thread-safe: the checkpoint thread owns it.
+class BatchLog {
+ public:
+  explicit BatchLog(std::string directory);
+  ~BatchLog();
+  BatchLog(const BatchLog&) = delete;
+  BatchLog& operator=(const BatchLog&) = delete;
+
+  /// Appends `record` to `batches-<base_ms>` and syncs it. Throws `IoError` naming the file.
+  void append(int64_t base_ms, const BatchRecord& record);
+  /// Removes the logs of checkpoints older than `oldest_ms` (those no restart reads).
+  void removeBefore(int64_t oldest_ms);
+  /// Every intact record in `directory`'s logs, by batch time. A log is read up to its
+  /// first torn or corrupt record, with a warning naming the file.
+  static std::map<int64_t, BatchRecord> readAll(const std::string& directory);
+
+ private:
+  std::string directory_;
+  int fd_ = -1;
+  int64_t base_ms_ = -1;  // of the open file
+};
 
 struct LoadedCheckpoint {
   std::string path;
@@ -103,12 +144,22 @@ class CheckpointWriter {
     std::vector<std::function<void()>> after_write;  // run once the file is on disk
   };
 
+  /// A completed batch for the batch log.
+  struct Record {
+    int64_t time_ms = 0;
+    int64_t zero_ms = 0;
+    std::vector<std::pair<int, std::function<void(ByteWriter&)>>> parts;  // node id, encoder
+  };
+
   explicit CheckpointWriter(CheckpointStore store);
   ~CheckpointWriter();
   CheckpointWriter(const CheckpointWriter&) = delete;
   CheckpointWriter& operator=(const CheckpointWriter&) = delete;
 
+  /// Queues a checkpoint; one still waiting (not its batches' records) is dropped.
   void submit(Task task);
+  /// Queues a batch record; records and checkpoints are written in the order submitted.
+  void submitRecord(Record record);
   /// The newest checkpoint already on disk (the one recovered from), for messages.
   void setLastWritten(int64_t time_ms);
   /// Writes what is waiting, then ends the thread.
@@ -117,7 +168,9 @@ class CheckpointWriter {
   struct Stats {
     uint64_t written = 0;
     uint64_t failed = 0;
-    uint64_t superseded = 0;              // replaced while waiting
+    uint64_t superseded = 0;       // replaced while waiting
+    uint64_t records_written = 0;  // batch log
+    uint64_t records_failed = 0;
     std::optional<int64_t> last_time_ms;  // batch time of the newest checkpoint written
     std::optional<std::string> last_error;
     int64_t last_write_ms = 0;  // encode + write of the newest checkpoint written
@@ -127,12 +180,18 @@ class CheckpointWriter {
 
  private:
   void run();
+  struct Item {
+    std::optional<Task> checkpoint;  // or else a record
+    Record record;
+  };
   void writeOne(Task& task);
+  void writeRecord(Record& record);
 
   CheckpointStore store_;
+  BatchLog log_;  // the writer thread's
   mutable Mutex mu_;
   CondVar cv_;
-  std::optional<Task> waiting_ EMBER_GUARDED_BY(mu_);
+  std::deque<Item> queue_ EMBER_GUARDED_BY(mu_);
   bool stop_ EMBER_GUARDED_BY(mu_) = false;
   Stats stats_ EMBER_GUARDED_BY(mu_);
   std::thread thread_;

@@ -111,6 +111,15 @@ class DStreamNodeBase {
   /// must stay alive as long as anything restored from it (views point into it).
   virtual void restoreCheckpoint(Time /*t*/, ByteReader& /*in*/,
                                  const std::shared_ptr<const std::string>& /*bytes*/) {}
+  /// Called on an engine thread once batch `t` has completed, for the batch log written after
+  /// every batch: what this input read in `t` (offset ranges, file names, log sequence
+  /// numbers), encoded later on the checkpoint thread. Empty: nothing to record (a source
+  /// that gives the same data for the same time, or one that cannot be read again).
+  virtual std::function<void(ByteWriter&)> batchRecord(Time /*t*/) { return {}; }
+  /// Takes back, before the context starts and after `restoreCheckpoint`, what
+  /// `batchRecord(t)` encoded: batch `t` completed before the restart and is computed again,
+  /// from the same input, only to rebuild state.
+  virtual void replayBatch(Time /*t*/, ByteReader& /*in*/) {}
   /// Spark's `dstream.checkpoint(interval)`.
   void setCheckpointInterval(Duration d) { checkpoint_interval_ = d; }
   std::optional<Duration> checkpointInterval() const { return checkpoint_interval_; }

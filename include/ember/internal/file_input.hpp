@@ -38,6 +38,9 @@ class FileInputNode final : public DStreamNode<std::string>, public InputNode {
   std::function<void(ByteWriter&)> checkpointSnapshot(Time t) override;
   void restoreCheckpoint(Time t, ByteReader& in,
                          const std::shared_ptr<const std::string>& bytes) override;
+  /// The batch log holds each batch's files; a restart reads them again.
+  std::function<void(ByteWriter&)> batchRecord(Time t) override;
+  void replayBatch(Time t, ByteReader& in) override;
 
  protected:
   std::optional<RddPtr<std::string>> compute(Time t) override;

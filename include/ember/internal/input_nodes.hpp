@@ -103,6 +103,20 @@ class ReceiverInputNode final : public DStreamNode<T>, public InputNode {
       tracker->walCovered(upto);
     };
   }
+  /// The batch log holds the logged blocks each batch took; a restart gives them back.
+  std::function<void(ByteWriter&)> batchRecord(Time t) override {
+    if (!writesAhead()) return {};
+    auto [from, to] = this->core().receiverTracker().walAllocation(t);
+    return [from, to](ByteWriter& out) {
+      out.writeVarint(from);
+      out.writeVarint(to);
+    };
+  }
+  void replayBatch(Time t, ByteReader& in) override {
+    uint64_t from = in.readVarint();
+    uint64_t to = in.readVarint();
+    this->core().receiverTracker().replayWalAllocation(t, from, to);
+  }
   void restoreCheckpoint(Time, ByteReader& in, const std::shared_ptr<const std::string>&) override {
     WalCheckpoint state;
     state.upto = Codec<uint64_t>::decode(in);

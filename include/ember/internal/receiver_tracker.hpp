@@ -71,6 +71,14 @@ class ReceiverTracker final : public BlockSink {
   WalCheckpoint walCheckpoint(Time t) const;
   /// Takes back a checkpoint's write-ahead log state (before start).
   void restoreWal(const WalCheckpoint& state);
+  /// The log sequence numbers allocated to batch `t`: (from, to] (for the batch log).
+  std::pair<uint64_t, uint64_t> walAllocation(Time t) const;
+  /// Before start: batch `t`, which completed before the restart, held the logged blocks
+  /// (from, to]; they go to `t` again instead of the next batch.
+  void replayWalAllocation(Time t, uint64_t from, uint64_t to);
+  /// Before start: batches up to `t` completed before the restart and run again only to
+  /// rebuild state, so nothing received now goes to them.
+  void setReplayUntil(Time t);
   /// A checkpoint covering blocks up to `upto` is on disk: their log segments can go.
   void walCovered(uint64_t upto);
   void allocateBlocksToBatch(Time t);
@@ -115,6 +123,9 @@ class ReceiverTracker final : public BlockSink {
   std::map<Time, uint64_t> allocated_upto_at_ EMBER_GUARDED_BY(mu_);
   // stream -> newest (seq, position)
   std::map<int, std::pair<uint64_t, std::string>> positions_ EMBER_GUARDED_BY(mu_);
+  // Recovery: batches run again only for their state, and the logged blocks they held.
+  std::optional<Time> replay_until_ EMBER_GUARDED_BY(mu_);
+  std::map<Time, std::pair<uint64_t, uint64_t>> replay_ranges_ EMBER_GUARDED_BY(mu_);
 };
 
 }  // namespace ember::detail

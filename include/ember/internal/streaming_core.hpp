@@ -102,8 +102,11 @@ class StreamingCore {
   /// false when there is none. Throws `CheckpointError` for unreadable checkpoints or a
   /// checkpoint of another graph or batch interval.
   bool recover(const std::string& dir);
-  /// The batch time the context recovered from, if it did.
+  /// The batch time of the checkpoint the context recovered from, if it did.
   std::optional<Time> recoveredTime() const;
+  /// The newest batch that had completed before the restart, if the context recovered: the
+  /// checkpoint's, or a later one the batch log records.
+  std::optional<Time> completedBeforeRestart() const;
   /// The interval between checkpoints (set at start).
   std::optional<Duration> checkpointInterval() const;
   /// Checkpoints written and failed so far, the newest batch time written.
