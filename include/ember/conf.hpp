@@ -50,6 +50,7 @@ enum class ConfType {
   kMaster,    ///< local, local[N], local[*], local[N,F], local[*,F]
   kEnum,      ///< one of `choices`, any case; stored as the listed spelling
   kLogLevel,  ///< trace, debug, info, warn, error, off (`parseLogLevel`)
+  kAddress,   ///< a numeric IPv4 or IPv6 address, or `localhost`
 };
 
 /// One registered key. The registry (`Conf::knownKeys()`) is the single source of truth for

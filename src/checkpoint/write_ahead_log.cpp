@@ -33,8 +33,19 @@ void beforeSync() {
   if (hook) hook();
 }
 
-/// Reads the intact records of one segment into `out`; returns the last sequence number.
-uint64_t readSegment(const std::string& path, std::vector<LoggedBlock>& out) {
+/// What reading one segment found.
+struct SegmentRead {
+  uint64_t last = 0;         // the last sequence number read; 0: none
+  uint64_t corrupt = 0;      // records skipped because their checksum is wrong
+  uint64_t corrupt_bytes = 0;
+};
+
+/// Reads the intact records of one segment into `out`. Records are checksummed one by one:
+/// a record whose bytes are all there but whose checksum is wrong (a flipped bit on disk) is
+/// skipped and counted, and reading goes on with the next; a record cut short at the end of
+/// the file was being written when the process died, so it was never synced nor
+/// acknowledged.
+SegmentRead readSegment(const std::string& path, std::vector<LoggedBlock>& out) {
   std::string bytes, error;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || !readAllFromFd(fd, bytes, error)) {
@@ -43,7 +54,7 @@ uint64_t readSegment(const std::string& path, std::vector<LoggedBlock>& out) {
                   "': " + (error.empty() ? std::strerror(errno) : error));
   }
   ::close(fd);
-  uint64_t last = 0;
+  SegmentRead read;
   size_t pos = 0;
   while (pos < bytes.size()) {
     ByteReader header(std::string_view(bytes).substr(pos));
@@ -52,16 +63,38 @@ uint64_t readSegment(const std::string& path, std::vector<LoggedBlock>& out) {
     uint64_t hash = header.readFixed64();
     if (bytes.size() - pos - kRecordHeader < length) break;
     std::string_view payload(bytes.data() + pos + kRecordHeader, length);
-    if (hashBytes(payload.data(), payload.size()) != hash) break;
-    ByteReader in(payload);
-    LoggedBlock b;
-    b.stream_id = static_cast<int>(in.readVarint());
-    b.seq = in.readVarint();
-    b.position = std::string(in.readString());
-    b.data = std::string(in.readString());
-    last = b.seq;
-    out.push_back(std::move(b));
     pos += kRecordHeader + length;
+    LoggedBlock b;
+    bool intact = hashBytes(payload.data(), payload.size()) == hash;
+    if (intact) {
+      try {
+        ByteReader in(payload);
+        b.stream_id = static_cast<int>(in.readVarint());
+        b.seq = in.readVarint();
+        b.position = std::string(in.readString());
+        b.data = std::string(in.readString());
+      } catch (const DecodeError&) {
+        intact = false;
+      }
+    }
+    if (!intact) {
+      ++read.corrupt;
+      read.corrupt_bytes += kRecordHeader + length;
+      continue;
+    }
+    read.last = std::max(read.last, b.seq);
+    out.push_back(std::move(b));
+  }
+  if (read.corrupt > 0) {
+    logWarn(kLog, "Write-ahead log segment '" + path + "' holds " + std::to_string(read.corrupt) +
+                      " corrupt record(s) (" + std::to_string(read.corrupt_bytes) +
+                      " bytes failing their checksum): their blocks are lost and skipped; the "
+                      "other records are read. A copy of the file is kept as '" + path +
+                      ".corrupt' for inspection");
+    std::string copy = path + ".corrupt";
+    if (::link(path.c_str(), copy.c_str()) != 0 && errno != EEXIST) {
+      logWarn(kLog, "Cannot keep '" + copy + "': " + std::strerror(errno));
+    }
   }
   if (pos < bytes.size()) {
     // Only the last record can be cut short: it was being written when the process died,
@@ -70,7 +103,7 @@ uint64_t readSegment(const std::string& path, std::vector<LoggedBlock>& out) {
                       " bytes of an incomplete record at the end of '" + path +
                       "' (a write interrupted by a crash; that block was never acknowledged)");
   }
-  return last;
+  return read;
 }
 
 }  // namespace
@@ -88,13 +121,16 @@ WriteAheadLog::WriteAheadLog(std::string directory, uint64_t max_segment_bytes)
   }
   std::sort(files.begin(), files.end());
   for (const auto& [first, path] : files) {
-    uint64_t last = readSegment(path, recovered_);
-    if (last == 0) {
-      ::unlink(path.c_str());  // nothing readable (its first write was cut short)
+    SegmentRead read = readSegment(path, recovered_);
+    corrupt_records_ += read.corrupt;
+    if (read.last == 0) {
+      // Nothing readable: its first write was cut short (or every record is corrupt, and
+      // a copy was kept).
+      ::unlink(path.c_str());
       continue;
     }
-    closed_.push_back(Segment{path, first, last});
-    next_seq_ = std::max(next_seq_, last + 1);
+    closed_.push_back(Segment{path, first, read.last});
+    next_seq_ = std::max(next_seq_, read.last + 1);
   }
   std::sort(recovered_.begin(), recovered_.end(),
             [](const LoggedBlock& a, const LoggedBlock& b) { return a.seq < b.seq; });

@@ -1,3 +1,6 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -345,6 +348,15 @@ std::string validate(const ConfKey& key, std::string_view written_key, std::stri
         throw fail();
       }
       break;
+    case ConfType::kAddress: {
+      std::string text(value);
+      in6_addr scratch{};
+      if (text != "localhost" && ::inet_pton(AF_INET, text.c_str(), &scratch) != 1 &&
+          ::inet_pton(AF_INET6, text.c_str(), &scratch) != 1) {
+        throw fail();
+      }
+      break;
+    }
   }
   return std::string(value);
 }
@@ -602,6 +614,14 @@ Conf& Conf::setFrom(std::string_view key, std::string_view value, std::string_vi
     return *this;
   }
   values_.insert_or_assign(std::string(known->key), validate(*known, key, value, source));
+  if (known->secret && (source == "--conf" || source == "-c")) {
+    // Every local user can read a process's command line (ps, /proc/<pid>/cmdline).
+    logWarn("Conf", std::string(known->key) + " was given on the command line (" +
+                        std::string(source) +
+                        "), where every user of this machine can read it; set it in the "
+                        "environment (" +
+                        environmentName(known->key) + ") or a file (ember.ui.authTokenFile)");
+  }
   return *this;
 }
 

@@ -230,6 +230,16 @@ std::vector<ConfKey> makeKeys() {
               "of this size, with a warning, so a peer that never sends a newline cannot "
               "exhaust memory.",
        .min_value = 1},
+      {.key = "ember.streaming.socket.maxFrameSize",
+       .spark_alias = "",
+       .default_value = "64m",
+       .type = ConfType::kSize,
+       .accepted = "a size such as 512k, 64m or 1g (1 byte to 1g; a bare number is bytes)",
+       .doc = "Largest frame a raw socket stream accepts, in bytes on the wire and in memory "
+              "once decoded (elements times their size): a larger frame is an error that drops "
+              "the connection, so a peer cannot make the job allocate without bound.",
+       .min_value = 1,
+       .max_value = int64_t{1} << 30},
       {.key = "ember.ui.showConsoleProgress",
        .spark_alias = "spark.ui.showConsoleProgress",
        .default_value = "true",
@@ -258,10 +268,13 @@ std::vector<ConfKey> makeKeys() {
       {.key = "ember.ui.host",
        .spark_alias = "",
        .default_value = "127.0.0.1",
-       .type = ConfType::kString,
-       .accepted = "an IP address of this machine (0.0.0.0 for every interface)",
+       .type = ConfType::kAddress,
+       .accepted = "a numeric IPv4 or IPv6 address of this machine (0.0.0.0 or :: for every "
+                   "interface), or localhost",
        .doc = "Address the web UI listens on. The default serves this machine only; set an "
-              "outside address only on a trusted network (the UI has no login)."},
+              "outside address only on a trusted network (the UI has no login). Requests must "
+              "name the host the UI serves (Host header): a loopback name or address when it "
+              "listens on loopback, else an address of this machine or its host name."},
       {.key = "ember.streaming.ui.retainedBatches",
        .spark_alias = "spark.streaming.ui.retainedBatches",
        .default_value = "1000",
@@ -278,8 +291,18 @@ std::vector<ConfKey> makeKeys() {
        .accepted = "any text (keep it secret)",
        .doc = "Secret that allows POST /api/v1/applications/<id>/stop with the header "
               "'Authorization: Bearer <token>'. Unset: the stop endpoint is refused (403). "
-              "Never shown by the UI or logs.",
+              "Never shown by the UI or logs. Give it in the environment (EMBER_UI_AUTHTOKEN) "
+              "or a file (ember.ui.authTokenFile): on the command line every local user can "
+              "read it, and Ember warns.",
        .secret = true},
+      {.key = "ember.ui.authTokenFile",
+       .spark_alias = "",
+       .default_value = "",
+       .type = ConfType::kString,
+       .accepted = "the path of a readable file",
+       .doc = "File holding ember.ui.authToken (its first line; ember.ui.authToken itself wins "
+              "when both are set). Unreadable or empty: start() fails naming the file. Keep it "
+              "readable by the job's user only (a warning says when others can read it)."},
   };
 }
 

@@ -112,9 +112,12 @@ void LineSocketReceiver::onBytes(std::string_view bytes) {
   while (!bytes.empty()) {
     size_t nl = bytes.find('\n');
     std::string_view piece = bytes.substr(0, nl);
-    // A '\r' before the newline is not part of the line (nor of its length).
+    // One '\r' before the newline is not part of the line (nor of its length); when it came
+    // in an earlier chunk, deliver() drops it from the line instead.
+    bool cr_dropped = false;
     if (nl != std::string_view::npos && !piece.empty() && piece.back() == '\r') {
       piece.remove_suffix(1);
+      cr_dropped = true;
     }
     // Whether the newline comes in this chunk or a later one, a line never grows past
     // max_line_: what is over goes out in pieces.
@@ -133,7 +136,7 @@ void LineSocketReceiver::onBytes(std::string_view bytes) {
     }
     partial_.append(piece);
     if (nl == std::string_view::npos) break;
-    deliver(std::move(partial_), /*end_of_line=*/true);
+    deliver(std::move(partial_), /*end_of_line=*/!cr_dropped);
     partial_.clear();
     bytes.remove_prefix(nl + 1);
   }

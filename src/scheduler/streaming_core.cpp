@@ -26,6 +26,7 @@
 
 #include "core/engine_thread.hpp"
 #include "core/exception_text.hpp"
+#include "core/open_file_limit.hpp"
 #include "core/wall_millis.hpp"
 #include "scheduler/checkpoint_coordinator.hpp"
 #include "scheduler/console_progress.hpp"
@@ -341,6 +342,7 @@ void StreamingCore::start() {
   }
   installShutdownHook(this);
   try {
+    raiseOpenFileLimit();  // sources, sinks, the log and UI clients need more than 1024
     startWebUi();
     for (auto& in : impl_->inputs) in->startInput();
     std::optional<std::string> wal;

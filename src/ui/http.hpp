@@ -37,6 +37,26 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // beyond the security headers
 };
 
+/// Which `Host` headers the UI answers, from the address it listens on. A page of another
+/// site must not reach the UI through a DNS name of its own rebound to this machine, so only
+/// names of this machine are answered: on loopback, loopback names and addresses; on one
+/// address, that address and the machine's host name; on every interface (0.0.0.0, ::), any
+/// numeric address, loopback names and the host name.
+struct HostPolicy {
+  enum class Bound { kLoopback, kAddress, kEveryInterface };
+  Bound bound = Bound::kLoopback;
+  std::string address;    // kAddress: the address listened on
+  std::string host_name;  // this machine's (gethostname), lower case
+
+  /// The policy for listening on `address` (numeric, as `ember.ui.host` checks).
+  static HostPolicy forAddress(const std::string& address);
+  /// Whether a request with this `Host` header (name or address, maybe with a port) is
+  /// answered.
+  bool allows(std::string_view host) const;
+  /// What the 403 says is accepted.
+  std::string describe() const;
+};
+
 /// The job as the UI sees it.
 struct UiContext {
   std::string app_id;  // Spark's local-mode form: "local-<start ms>"
@@ -48,9 +68,9 @@ struct UiContext {
   std::function<uint64_t()> dropped_events;
   /// Asks the job to stop from a thread of its own; returns at once.
   std::function<void(bool graceful)> request_stop;
-  /// Serving loopback only: requests must name a loopback host, which stops other sites
-  /// from reaching the UI through a DNS name rebound to 127.0.0.1.
-  bool loopback_only = true;
+  HostPolicy hosts;
+  /// ember.ui.authToken, or the first line of ember.ui.authTokenFile; empty: stop disabled.
+  std::string auth_token;
 };
 
 /// Answers one request (all routes: pages, static files, REST, metrics, stop).

@@ -1,8 +1,14 @@
 // Routing of the web UI's requests, the security headers and the stop endpoint (the only
 // request that changes anything).
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstring>
 #include <string_view>
 
 #include "ui/assets.hpp"
@@ -60,11 +66,12 @@ HttpResponse methodNotAllowed(const char* allow) {
 
 HttpResponse stopApplication(const UiContext& ui, const HttpRequest& req) {
   if (req.method != "POST") return methodNotAllowed("POST");
-  std::string token = ui.conf.get("ember.ui.authToken", "");
+  const std::string& token = ui.auth_token;
   if (token.empty()) {
     return jsonError(403,
-                     "stopping through the UI is disabled: set ember.ui.authToken and send "
-                     "it as 'Authorization: Bearer <token>'");
+                     "stopping through the UI is disabled: set ember.ui.authToken (in the "
+                     "environment as EMBER_UI_AUTHTOKEN, or ember.ui.authTokenFile) and send it "
+                     "as 'Authorization: Bearer <token>'");
   }
   constexpr std::string_view kBearer = "Bearer ";
   std::string_view auth = req.authorization;
@@ -82,19 +89,10 @@ HttpResponse stopApplication(const UiContext& ui, const HttpRequest& req) {
   return jsonError(202, graceful ? "stopping gracefully" : "stopping");
 }
 
-/// Whether `host` (a Host header: name or address, maybe with a port) is this machine's
-/// loopback.
-bool isLoopbackHost(std::string_view host) {
-  if (host.rfind("[::1]", 0) == 0) return host.size() == 5 || host[5] == ':';
-  std::string_view name = host.substr(0, host.find(':'));
-  bool ipv4 = name.find_first_not_of("0123456789.") == std::string_view::npos;
-  return name == "localhost" || (ipv4 && name.rfind("127.", 0) == 0);
-}
-
 HttpResponse route(const UiContext& ui, const HttpRequest& req) {
   const std::string& path = req.path;
-  if (ui.loopback_only && !isLoopbackHost(req.host)) {
-    return jsonError(403, "the web UI answers requests for 127.0.0.1 or localhost only");
+  if (!ui.hosts.allows(req.host)) {
+    return jsonError(403, "the web UI answers requests for " + ui.hosts.describe() + " only");
   }
   std::string stop_path = "/api/v1/applications/" + ui.app_id + "/stop";
   if (path == stop_path) return stopApplication(ui, req);
@@ -143,6 +141,98 @@ HttpResponse route(const UiContext& ui, const HttpRequest& req) {
 }
 
 }  // namespace
+
+namespace {
+
+/// A Host header without its port; an IPv6 literal without its brackets.
+std::string hostWithoutPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    if (close == std::string_view::npos) return "";
+    std::string_view rest = host.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return "";
+    return std::string(host.substr(1, close - 1));
+  }
+  std::string_view name = host.substr(0, host.find(':'));
+  std::string out;
+  for (char c : name) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool isNumericAddress(const std::string& name, bool* loopback) {
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_pton(AF_INET, name.c_str(), &v4) == 1) {
+    *loopback = (ntohl(v4.s_addr) >> 24) == 127;
+    return true;
+  }
+  if (::inet_pton(AF_INET6, name.c_str(), &v6) == 1) {
+    *loopback = IN6_IS_ADDR_LOOPBACK(&v6);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+HostPolicy HostPolicy::forAddress(const std::string& address) {
+  HostPolicy policy;
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) == 0) policy.host_name = hostWithoutPort(name);
+  bool loopback = false;
+  std::string a = address == "localhost" ? "127.0.0.1" : address;
+  if (a == "0.0.0.0" || a == "::") {
+    policy.bound = Bound::kEveryInterface;
+  } else if (isNumericAddress(a, &loopback) && loopback) {
+    policy.bound = Bound::kLoopback;
+  } else {
+    policy.bound = Bound::kAddress;
+    policy.address = a;
+  }
+  return policy;
+}
+
+bool HostPolicy::allows(std::string_view host) const {
+  std::string name = hostWithoutPort(host);
+  if (name.empty()) return false;
+  bool loopback = false;
+  bool numeric = isNumericAddress(name, &loopback);
+  bool local_name = name == "localhost";
+  // The machine's own name, short or qualified (a rebinding site cannot choose it).
+  bool own_name = !host_name.empty() &&
+                  (name == host_name || (name.size() > host_name.size() &&
+                                         name.compare(0, host_name.size(), host_name) == 0 &&
+                                         name[host_name.size()] == '.'));
+  switch (bound) {
+    case Bound::kLoopback:
+      return local_name || (numeric && loopback);
+    case Bound::kAddress: {
+      if (own_name) return true;
+      if (!numeric) return false;
+      in6_addr a{}, b{};
+      int family = name.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+      return ::inet_pton(family, name.c_str(), &a) == 1 &&
+             ::inet_pton(family, address.c_str(), &b) == 1 &&
+             std::memcmp(&a, &b, family == AF_INET ? 4 : 16) == 0;
+    }
+    case Bound::kEveryInterface:
+      return numeric || local_name || own_name;
+  }
+  return false;
+}
+
+std::string HostPolicy::describe() const {
+  switch (bound) {
+    case Bound::kLoopback:
+      return "127.0.0.1, [::1] or localhost";
+    case Bound::kAddress:
+      return address + (host_name.empty() ? "" : " or " + host_name);
+    case Bound::kEveryInterface:
+      return "an address of this machine, localhost" +
+             (host_name.empty() ? std::string() : " or " + host_name);
+  }
+  return "";
+}
 
 HttpResponse handleRequest(const UiContext& ui, const HttpRequest& req) {
   HttpResponse r = route(ui, req);

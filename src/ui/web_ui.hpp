@@ -1,5 +1,5 @@
 #pragma once
-/// The web UI of a running streaming context: an HTTP server (cpp-httplib) on
+/// The web UI of a running streaming context: an HTTP server (`HttpServer`) on
 /// `ember.ui.host`:`ember.ui.port` with the Streaming, batch, Jobs and Environment pages, the
 /// REST API, /metrics and the stop endpoint. The core creates one at start when
 /// `ember.ui.enabled` and destroys it when it stops.
@@ -8,13 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "ui/http.hpp"
-
-namespace httplib {
-class Server;
-}
 
 namespace ember::detail {
 class StreamingCore;
@@ -22,11 +17,15 @@ class StreamingCore;
 
 namespace ember::ui {
 
+class HttpServer;
+
 class WebUi {
  public:
   /// Registers the UI's listener and task observer with `core` and serves on a thread of its
   /// own. When no port can be bound the job runs without a UI (a warning says why): `port()`
-  /// is then empty. `input_streams`: id -> name of every input stream.
+  /// is then empty. Throws `ConfError` for an `ember.ui.host` that is not an address of this
+  /// machine and an unreadable `ember.ui.authTokenFile`. `input_streams`: id -> name of every
+  /// input stream.
   WebUi(detail::StreamingCore& core, std::map<int, std::string> input_streams);
   /// Stops serving (waits for requests in progress) and detaches from the core.
   ~WebUi();
@@ -42,8 +41,7 @@ class WebUi {
   detail::StreamingCore& core_;
   UiContext ctx_;
   std::string host_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<HttpServer> server_;
   std::optional<int> port_;
 };
 

@@ -8,6 +8,7 @@
 #include <ember/ember.hpp>
 #include <ember/internal/write_ahead_log.hpp>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -59,6 +60,39 @@ TEST(WriteAheadLog, AnIncompleteLastRecordIsIgnoredWithAWarning) {
   EXPECT_TRUE(logs.contains("incomplete record")) << ::testing::PrintToString(logs.lines());
   // Later records go to a new segment and read back.
   EXPECT_EQ(log.append(1, "", "after"), 2u);
+}
+
+TEST(WriteAheadLog, ACorruptRecordIsSkippedAloneAndTheFileKept) {
+  // One flipped byte in a segment's first record dropped the whole segment, called it a
+  // crash and deleted the file.
+  testing::TempDir dir;
+  std::string segment;
+  {
+    WriteAheadLog log(dir.str());
+    log.append(1, "", "first-record");
+    for (int i = 0; i < 9; ++i) log.append(1, "", "record-" + std::to_string(i));
+    segment = log.segments().back();
+  }
+  std::string bytes;
+  {
+    std::ifstream in(segment, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.find("first-record")] ^= 0x01;
+  {
+    std::ofstream out(segment, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  ScopedLogCapture logs(LogLevel::kWarn);
+  WriteAheadLog log(dir.str());
+  ASSERT_EQ(log.recovered().size(), 9u);  // all but the corrupt one
+  EXPECT_EQ(log.recovered()[0].seq, 2u);
+  EXPECT_EQ(log.recovered()[8].data, "record-8");
+  EXPECT_EQ(log.corruptRecords(), 1u);
+  EXPECT_TRUE(logs.contains("corrupt")) << ::testing::PrintToString(logs.lines());
+  EXPECT_FALSE(logs.contains("crash")) << ::testing::PrintToString(logs.lines());
+  EXPECT_TRUE(fs::exists(segment + ".corrupt"));
+  EXPECT_EQ(log.append(1, "", "after"), 11u);
 }
 
 TEST(WriteAheadLog, SegmentsCoveredByACheckpointAreDeleted) {

@@ -166,12 +166,14 @@ TEST(ConfRegistry, RegistersExactlyTheDocumentedKeys) {
       "ember.streaming.stateStore.dir",
       "ember.streaming.unpersist",
       "ember.streaming.socket.maxLineLength",
+      "ember.streaming.socket.maxFrameSize",
       "ember.ui.showConsoleProgress",
       "ember.ui.enabled",
       "ember.ui.port",
       "ember.ui.host",
       "ember.streaming.ui.retainedBatches",
       "ember.ui.authToken",
+      "ember.ui.authTokenFile",
   };
   std::set<std::string_view> actual;
   for (const ConfKey& key : Conf::knownKeys()) {

@@ -86,6 +86,11 @@ TEST(SocketTextStream, SplitsLinesOnNewlineAndRemovesATrailingCarriageReturn) {
             (Strings{"one", "two", "", "", "three\rfour"}));
 }
 
+TEST(SocketTextStream, RemovesExactlyOneCarriageReturnBeforeTheNewline) {
+  // "x\r\r\n" lost both CRs.
+  EXPECT_EQ(linesFor("x\r\r\ny\r\r\r\n\r\r\n", 3), (Strings{"x\r", "y\r\r", "\r"}));
+}
+
 TEST(SocketTextStream, DeliversTheLastLineWithoutNewlineWhenThePeerCloses) {
   EXPECT_EQ(linesFor("first\nlast words", 2), (Strings{"first", "last words"}));
 }
@@ -277,6 +282,24 @@ void expectGarbageIsReportedAndSurvived(const std::string& garbage, const std::s
 TEST(RawSocketStream, BogusFrameLengthIsReportedAndTheReceiverReconnects) {
   expectGarbageIsReportedAndSurvived("\xff\xff\xff\xff garbage",
                                      "frame 1 announces 4294967295 bytes");
+}
+
+TEST(RawSocketStream, AFrameOverMaxFrameSizeIsRefusedBeforeItIsRead) {
+  // 65 MiB announced, over the 64m default (frames up to 1 GiB were accepted).
+  expectGarbageIsReportedAndSurvived(std::string("\x04\x10\x00\x00", 4) + "garbage",
+                                     "more than ember.streaming.socket.maxFrameSize");
+}
+
+TEST(RawSocketStream, AFrameThatWouldTakeTooMuchMemoryOnceDecodedIsRefused) {
+  // 3 million empty strings: 3 MB on the wire, 96 MB as std::string (was accepted at 32x).
+  std::string body;
+  ByteWriter w;
+  w.writeVarint(3'000'000);
+  body = w.take() + std::string(3'000'000, '\0');
+  std::string frame(4, '\0');
+  auto n = static_cast<uint32_t>(body.size());
+  for (int i = 0; i < 4; ++i) frame[static_cast<size_t>(i)] = static_cast<char>(n >> (24 - 8 * i));
+  expectGarbageIsReportedAndSurvived(frame + body, "bytes in memory, more than");
 }
 
 TEST(RawSocketStream, UndecodableFrameIsReportedAndTheReceiverReconnects) {

@@ -73,7 +73,8 @@ class LineSocketReceiver final : public SocketReceiverBase<std::string> {
   void finishSession() override;
 
  private:
-  /// Queues `line` for the next store; drops a trailing '\r' if it ends a line.
+  /// Queues `line` for the next store; drops a trailing '\r' if it ends a line whose '\r'
+  /// before the newline has not been dropped yet (exactly one is).
   void deliver(std::string line, bool end_of_line);
   size_t max_line_;
   std::string partial_;
@@ -89,8 +90,9 @@ class RawSocketReceiver final : public SocketReceiverBase<T> {
                 "rawSocketStream needs an owning element type (std::string, not std::string_view)");
 
  public:
-  static constexpr uint32_t kMaxFrame = 1u << 30;
-  RawSocketReceiver(std::string host, int port) : SocketReceiverBase<T>(std::move(host), port) {}
+  /// `max_frame`: ember.streaming.socket.maxFrameSize, for bytes on the wire and decoded.
+  RawSocketReceiver(std::string host, int port, uint32_t max_frame)
+      : SocketReceiverBase<T>(std::move(host), port), max_frame_(max_frame) {}
 
  protected:
   std::string kind() const override { return "RawSocketReceiver"; }
@@ -104,13 +106,23 @@ class RawSocketReceiver final : public SocketReceiverBase<T> {
     while (buffer_.size() - pos >= 4) {
       const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data() + pos);
       uint32_t len = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-      if (len > kMaxFrame) {
+      if (len > max_frame_) {
         throw DecodeError("frame " + std::to_string(frames_) + " announces " + std::to_string(len) +
-                          " bytes, more than the limit of " + std::to_string(kMaxFrame) +
-                          ": not an Ember raw block stream");
+                          " bytes, more than ember.streaming.socket.maxFrameSize (" +
+                          std::to_string(max_frame_) + ")");
       }
       if (buffer_.size() - pos - 4 < len) break;
       std::string_view frame(buffer_.data() + pos + 4, len);
+      // Small encodings can stand for large objects (an empty string: 1 byte, 32 in memory):
+      // bound what the frame becomes too.
+      ByteReader count_reader(frame);
+      uint64_t count = frame.empty() ? 0 : count_reader.readVarint();
+      if (count > max_frame_ / sizeof(T)) {
+        throw DecodeError("frame " + std::to_string(frames_) + " holds " + std::to_string(count) +
+                          " records, " + std::to_string(count * sizeof(T)) +
+                          " bytes in memory, more than ember.streaming.socket.maxFrameSize (" +
+                          std::to_string(max_frame_) + ")");
+      }
       std::vector<T> records;
       try {
         records = decode<std::vector<T>>(frame);
@@ -132,6 +144,7 @@ class RawSocketReceiver final : public SocketReceiverBase<T> {
   }
 
  private:
+  uint32_t max_frame_;
   std::string buffer_;
   uint64_t frames_ = 0;
 };

@@ -40,6 +40,8 @@ class WriteAheadLog {
 
   /// The records found when the log was opened, in sequence order.
   const std::vector<LoggedBlock>& recovered() const { return recovered_; }
+  /// Records found corrupt (checksum mismatch) when the log was opened, and skipped.
+  uint64_t corruptRecords() const { return corrupt_records_; }
   /// Drops the recovered records (once replayed) to free their memory.
   void releaseRecovered() {
     recovered_.clear();
@@ -77,6 +79,7 @@ class WriteAheadLog {
   uint64_t max_segment_bytes_;
   mutable Mutex mu_;
   std::vector<LoggedBlock> recovered_;  // read at start, before any append
+  uint64_t corrupt_records_ = 0;       // likewise
   std::vector<Segment> closed_ EMBER_GUARDED_BY(mu_);
   std::optional<Segment> current_ EMBER_GUARDED_BY(mu_);
   int fd_ EMBER_GUARDED_BY(mu_) = -1;
