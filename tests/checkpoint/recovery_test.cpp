@@ -73,7 +73,8 @@ int64_t newestCheckpoint(const fs::path& dir) {
   int64_t newest = -1;
   for (const auto& e : fs::directory_iterator(dir)) {
     std::string name = e.path().filename();
-    if (name.starts_with("checkpoint-")) newest = std::max(newest, std::stoll(name.substr(11)));
+    if (name.starts_with("checkpoint-"))
+      newest = std::max<int64_t>(newest, std::stoll(name.substr(11)));
   }
   return newest;
 }
