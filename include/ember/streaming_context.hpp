@@ -312,7 +312,8 @@ auto StreamingContext::transformStreams(const std::vector<DStream<T>>& streams, 
 
 template <class T>
 DStream<T> StreamingContext::rawSocketStream(const std::string& host, int port) {
-  auto max_frame = static_cast<uint32_t>(conf().getSizeBytes("ember.streaming.socket.maxFrameSize"));
+  auto max_frame =
+      static_cast<uint32_t>(conf().getSizeBytes("ember.streaming.socket.maxFrameSize"));
   return receiverStream(std::make_shared<detail::RawSocketReceiver<T>>(host, port, max_frame));
 }
 

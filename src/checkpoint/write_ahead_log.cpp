@@ -35,8 +35,8 @@ void beforeSync() {
 
 /// What reading one segment found.
 struct SegmentRead {
-  uint64_t last = 0;         // the last sequence number read; 0: none
-  uint64_t corrupt = 0;      // records skipped because their checksum is wrong
+  uint64_t last = 0;     // the last sequence number read; 0: none
+  uint64_t corrupt = 0;  // records skipped because their checksum is wrong
   uint64_t corrupt_bytes = 0;
 };
 
@@ -89,8 +89,8 @@ SegmentRead readSegment(const std::string& path, std::vector<LoggedBlock>& out) 
     logWarn(kLog, "Write-ahead log segment '" + path + "' holds " + std::to_string(read.corrupt) +
                       " corrupt record(s) (" + std::to_string(read.corrupt_bytes) +
                       " bytes failing their checksum): their blocks are lost and skipped; the "
-                      "other records are read. A copy of the file is kept as '" + path +
-                      ".corrupt' for inspection");
+                      "other records are read. A copy of the file is kept as '" +
+                      path + ".corrupt' for inspection");
     std::string copy = path + ".corrupt";
     if (::link(path.c_str(), copy.c_str()) != 0 && errno != EEXIST) {
       logWarn(kLog, "Cannot keep '" + copy + "': " + std::strerror(errno));

@@ -26,20 +26,20 @@ JobGenerator::~JobGenerator() { stop(); }
 void JobGenerator::start(Graph graph, Time first) {
   graph_ = std::move(graph);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     next_batch_ = first;
   }
   thread_ = std::thread([this] { run(); });
 }
 
 Time JobGenerator::nextBatch() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return next_batch_;
 }
 
 void JobGenerator::stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   clock_.interrupt();
@@ -79,13 +79,13 @@ void JobGenerator::run() {
   for (;;) {
     Time t;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (stop_) return;
       t = next_batch_;
     }
     if (!clock_.waitUntil(t)) return;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (stop_) return;
     }
     tracker_.allocateBlocksToBatch(t);
@@ -98,7 +98,7 @@ void JobGenerator::run() {
       return;
     }
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       next_batch_ = t + batch_duration_;
     }
     scheduler_.submitJobSet(t, std::move(jobs));

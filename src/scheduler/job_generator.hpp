@@ -7,11 +7,11 @@
 
 #include <ember/clock.hpp>
 #include <ember/internal/streaming_core.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/time.hpp>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -59,10 +59,9 @@ class JobGenerator {
   Graph graph_;  // set before the thread starts
   std::thread thread_;
 
-  // Guarded by mu_.
-  mutable std::mutex mu_;
-  Time next_batch_{0};
-  bool stop_ = false;
+  mutable Mutex mu_;
+  Time next_batch_ EMBER_GUARDED_BY(mu_) = Time(0);
+  bool stop_ EMBER_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace ember::detail

@@ -24,25 +24,25 @@ void JobScheduler::start(int threads, RateController* rate_controller) {
 }
 
 void JobScheduler::reportInput(Time t, int stream_id, int64_t records) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   input_records_[t][stream_id] = records;
 }
 
 void JobScheduler::forgetInputBefore(Time before) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   input_records_.erase(input_records_.begin(), input_records_.lower_bound(before));
 }
 
 void JobScheduler::submitJobSet(Time t, std::vector<Job> jobs) {
   if (jobs.empty()) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       generated_until_ = t;
       ++finishing_;
     }
     done_(t, nullptr);
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       --finishing_;
     }
     cv_.notify_all();
@@ -50,7 +50,7 @@ void JobScheduler::submitJobSet(Time t, std::vector<Job> jobs) {
   }
   BatchInfo submitted;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     generated_until_ = t;
     auto& set = job_sets_[t];
     set.remaining = jobs.size();
@@ -85,8 +85,8 @@ void JobScheduler::runJobs() {
   for (;;) {
     Job job;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      cv_.wait(mu_, [&]() EMBER_REQUIRES(mu_) { return stop_ || !queue_.empty(); });
       if (queue_.empty()) return;
       job = std::move(queue_.front());
       queue_.pop_front();
@@ -120,7 +120,7 @@ void JobScheduler::runJobs() {
     std::optional<BatchInfo> completed;
     std::exception_ptr batch_error;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       auto it = job_sets_.find(job.time);
       if (it != job_sets_.end()) {
         BatchInfo& info = it->second.info;
@@ -150,7 +150,7 @@ void JobScheduler::runJobs() {
       bus_.reportDrops();
       done_(job.time, batch_error);
       logDebug("JobScheduler", "Finished jobs for time " + job.time.toString());
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       --finishing_;
     }
     cv_.notify_all();
@@ -158,8 +158,8 @@ void JobScheduler::runJobs() {
 }
 
 void JobScheduler::awaitBatchesUpTo(Time t) {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] {
+  MutexLock lock(mu_);
+  cv_.wait(mu_, [&]() EMBER_REQUIRES(mu_) {
     if (released_) return true;
     bool generated = generated_until_ && *generated_until_ >= t;
     bool done = (job_sets_.empty() || job_sets_.begin()->first > t) && finishing_ == 0;
@@ -169,36 +169,37 @@ void JobScheduler::awaitBatchesUpTo(Time t) {
 
 void JobScheduler::release() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     released_ = true;
   }
   cv_.notify_all();
 }
 
 bool JobScheduler::awaitAllDone(std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock lock(mu_);
-  return cv_.wait_until(lock, deadline, [&] { return job_sets_.empty() && finishing_ == 0; });
+  MutexLock lock(mu_);
+  return cv_.wait_until(mu_, deadline,
+                        [&]() EMBER_REQUIRES(mu_) { return job_sets_.empty() && finishing_ == 0; });
 }
 
 std::optional<Time> JobScheduler::oldestPending() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (job_sets_.empty()) return std::nullopt;
   return job_sets_.begin()->first;
 }
 
 size_t JobScheduler::pendingBatches() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return job_sets_.size();
 }
 
 void JobScheduler::dropQueued() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   queue_.clear();
 }
 
 void JobScheduler::stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();

@@ -4,15 +4,14 @@
 /// its jobs have run, and posts the batch and output operation events. Thread-safe.
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <ember/internal/streaming_core.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/listener.hpp>
 #include <ember/time.hpp>
 #include <exception>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -76,16 +75,16 @@ class JobScheduler {
   RateController* rate_controller_ = nullptr;  // set before the job threads start
   std::vector<std::thread> threads_;
 
-  // Guarded by mu_.
-  mutable std::mutex mu_;
-  std::condition_variable cv_;       // job queue, batch completion, release
-  std::map<Time, JobSet> job_sets_;  // batches generated and not yet completed
-  size_t finishing_ = 0;             // completed batches whose BatchDone still runs
-  std::deque<Job> queue_;
-  std::optional<Time> generated_until_;
-  std::map<Time, std::map<int, int64_t>> input_records_;
-  bool stop_ = false;
-  bool released_ = false;
+  mutable Mutex mu_;
+  CondVar cv_;  // job queue, batch completion, release
+  // Batches generated and not yet completed.
+  std::map<Time, JobSet> job_sets_ EMBER_GUARDED_BY(mu_);
+  size_t finishing_ EMBER_GUARDED_BY(mu_) = 0;  // completed batches whose BatchDone still runs
+  std::deque<Job> queue_ EMBER_GUARDED_BY(mu_);
+  std::optional<Time> generated_until_ EMBER_GUARDED_BY(mu_);
+  std::map<Time, std::map<int, int64_t>> input_records_ EMBER_GUARDED_BY(mu_);
+  bool stop_ EMBER_GUARDED_BY(mu_) = false;
+  bool released_ EMBER_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace ember::detail

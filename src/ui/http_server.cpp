@@ -23,23 +23,40 @@ using SteadyClock = std::chrono::steady_clock;
 
 const char* reasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
   }
 }
 
@@ -112,8 +129,8 @@ Head parseHead(std::string_view text, const HttpServerLimits& limits) {
   std::string_view method = line.substr(0, sp1);
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
-  if (method.empty() || method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
-                            std::string_view::npos) {
+  if (method.empty() ||
+      method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string_view::npos) {
     return refuse(400, "malformed method");
   }
   if (target.empty() || target.front() != '/') return refuse(400, "the target must be a path");
@@ -223,7 +240,12 @@ struct HttpServer::Loop {
     bool in_request = false;  // bytes of a request have arrived and it is not answered yet
     bool close_after_write = false;
     SteadyClock::time_point deadline;
+    SteadyClock::time_point idle_since;  // accepted, or its last answer written
   };
+
+  /// A connection idle this long may be closed to make room for a new one: fresh ones are
+  /// not (their request may be on its way, as in a burst of clients).
+  static constexpr std::chrono::milliseconds kEvictableAfter{250};
 
   HttpServer& server;
   int epoll_fd = -1;
@@ -253,6 +275,8 @@ struct HttpServer::Loop {
     epoll_event events[64];
     for (;;) {
       int n = ::epoll_wait(epoll_fd, events, 64, waitMillis());
+      // Paused at the connection cap: a connection may have become evictable meanwhile.
+      if (!listening) acceptAll();
       for (int i = 0; i < n; ++i) {
         int fd = events[i].data.fd;
         if (fd == server.wake_fd_) return;
@@ -270,7 +294,9 @@ struct HttpServer::Loop {
 
   int waitMillis() const {
     auto now = SteadyClock::now();
-    auto next = now + std::chrono::seconds(1);
+    // While paused, look again soon whether an idle connection can make room.
+    auto next =
+        now + (listening ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(100));
     for (const auto& [fd, conn] : conns) next = std::min(next, conn.deadline);
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
     return static_cast<int>(std::max<int64_t>(ms, 0) + 1);
@@ -291,7 +317,8 @@ struct HttpServer::Loop {
         return;
       }
       Conn& conn = conns[fd];
-      conn.deadline = SteadyClock::now() + limits().idle_timeout;
+      conn.idle_since = SteadyClock::now();
+      conn.deadline = conn.idle_since + limits().idle_timeout;
       watch(fd, EPOLLIN, EPOLL_CTL_ADD);
     }
   }
@@ -302,16 +329,19 @@ struct HttpServer::Loop {
     watch(server.listen_fd_, 0, EPOLL_CTL_MOD);
   }
 
-  /// Makes room by closing the connection that has waited longest for a next request.
+  /// Makes room by closing the connection that has waited longest for a request, if it has
+  /// waited at least kEvictableAfter.
   bool closeOneIdle() {
     int oldest = -1;
+    auto now = SteadyClock::now();
     for (const auto& [fd, conn] : conns) {
-      if (!conn.in_request && conn.out.empty() &&
-          (oldest < 0 || conn.deadline < conns[oldest].deadline)) {
+      if (!conn.in_request && conn.out.empty() && now - conn.idle_since >= kEvictableAfter &&
+          (oldest < 0 || conn.idle_since < conns[oldest].idle_since)) {
         oldest = fd;
       }
     }
     if (oldest < 0) return false;
+    server.stats_.evicted_connections.fetch_add(1, std::memory_order_relaxed);
     close(oldest);
     return true;
   }
@@ -354,8 +384,8 @@ struct HttpServer::Loop {
       auto end = headEnd(conn.in);
       if (!end) {
         if (conn.in.size() > limits().max_header_bytes) {
-          reject(fd, conn, 431, "request head over " +
-                                    std::to_string(limits().max_header_bytes) + " bytes");
+          reject(fd, conn, 431,
+                 "request head over " + std::to_string(limits().max_header_bytes) + " bytes");
         }
         return;  // wait for the rest (within the request's deadline)
       }
@@ -404,8 +434,8 @@ struct HttpServer::Loop {
   /// Writes what it can; true when the answer is out and the connection stays open.
   bool flush(int fd, Conn& conn) {
     while (conn.written < conn.out.size()) {
-      ssize_t n = ::send(fd, conn.out.data() + conn.written, conn.out.size() - conn.written,
-                         MSG_NOSIGNAL);
+      ssize_t n =
+          ::send(fd, conn.out.data() + conn.written, conn.out.size() - conn.written, MSG_NOSIGNAL);
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         watch(fd, EPOLLOUT, EPOLL_CTL_MOD);  // no reading until the answer is out
         return false;
@@ -424,7 +454,10 @@ struct HttpServer::Loop {
     conn.out.clear();
     conn.out.shrink_to_fit();
     conn.written = 0;
-    if (!conn.in_request) conn.deadline = SteadyClock::now() + limits().idle_timeout;
+    if (!conn.in_request) {
+      conn.idle_since = SteadyClock::now();
+      conn.deadline = conn.idle_since + limits().idle_timeout;
+    }
     watch(fd, EPOLLIN, EPOLL_CTL_MOD);
     return true;
   }
@@ -440,10 +473,10 @@ struct HttpServer::Loop {
       if (conn.in_request && conn.out.empty()) {
         // Too slow to send its request (slowloris): say so, then hang up.
         server.stats_.rejected_requests.fetch_add(1, std::memory_order_relaxed);
-        std::string answer = serialize(
-            plainError(408, "the request did not arrive within " +
-                                std::to_string(limits().request_timeout.count()) + " ms"),
-            false, false);
+        std::string answer =
+            serialize(plainError(408, "the request did not arrive within " +
+                                          std::to_string(limits().request_timeout.count()) + " ms"),
+                      false, false);
         (void)::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       }
       close(fd);

@@ -5,8 +5,9 @@
 /// request's line and headers are bounded in bytes and lines (431), its body in bytes (413),
 /// the whole request must arrive within one timeout counted from its first byte (slowloris
 /// gets 408, not a fresh timeout per line), idle keep-alive connections are closed, the
-/// number of connections is capped (the rest get 503 and are closed at once, so the job's
-/// own descriptors never starve), and `Range` is ignored (every answer is the whole body,
+/// number of connections is capped (further clients wait in the kernel's listen queue, and a
+/// connection idle for a quarter of a second makes room for them, so the job's own
+/// descriptors never starve), and `Range` is ignored (every answer is the whole body,
 /// as RFC 9110 allows), so no request can multiply a response. A connection's next request
 /// is not read before its previous answer is written, so a client that does not read
 /// cannot make the server buffer more than one answer for it.
@@ -36,7 +37,7 @@ struct HttpServerLimits {
 /// Counters of what the server refused, for tests and /metrics.
 struct HttpServerStats {
   std::atomic<uint64_t> requests{0};
-  std::atomic<uint64_t> refused_connections{0};  // over max_connections
+  std::atomic<uint64_t> evicted_connections{0};  // idle ones closed to make room
   std::atomic<uint64_t> rejected_requests{0};    // 400, 408, 413, 431, 501
 };
 

@@ -56,7 +56,8 @@ WebUi::WebUi(detail::StreamingCore& core, std::map<int, std::string> input_strea
   ctx_.store = std::make_shared<UiStore>(
       core.batchDuration(), static_cast<size_t>(conf.getInt("ember.streaming.ui.retainedBatches")),
       std::move(input_streams));
-  ctx_.store->onStreamingStarted(detail::wallMillis());  // the core's event follows with its own time
+  ctx_.store->onStreamingStarted(
+      detail::wallMillis());  // the core's event follows with its own time
   ctx_.runtime = core.runtime();
   ctx_.dropped_events = [&core] {
     return core.droppedListenerEvents();

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <ember/ember.hpp>
 #include <map>
+#include <ranges>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -194,6 +196,25 @@ TEST_P(ViewLifetime, CollectedStructsWithViewsStayValidWithTheirRdd) {
   EXPECT_EQ(totals, expectedTotals());
   ASSERT_EQ(taken.size(), static_cast<size_t>(kLines));
   for (int i = 0; i < kLines; i += 500) EXPECT_EQ(taken[i].user, upper(userOf(i)));
+}
+
+// mapPartitions may return a range that owns what its elements view.
+TEST_P(ViewLifetime, MapPartitionsViewsIntoTheRangeItReturnedStayValid) {
+  auto words = upperLines().mapPartitions([](std::span<const std::string> lines) {
+    std::vector<std::string> copies;
+    for (const auto& l : lines) copies.push_back(l + "!");
+    return std::move(copies) |
+           std::views::transform([](const std::string& s) { return std::string_view(s); });
+  });
+  // glom holds a whole partition of views after mapPartitions' compute has returned.
+  std::vector<std::string> got;
+  for (const auto& part : words.glom().collect()) {
+    for (const auto& w : part) got.emplace_back(std::string_view(w).substr(0, w.size() - 1));
+  }
+  auto expected = upperLines().collect();
+  std::sort(expected.begin(), expected.end());
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, expected);
 }
 
 // reduce and fold keep the chunks alive that their accumulator views.

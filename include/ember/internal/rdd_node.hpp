@@ -305,8 +305,18 @@ class MapPartitionsRdd final : public RddNode<U> {
     for (const auto& owner : in->owners) out.keepAlive(owner);
     out.keepAlive(in);
     ChunkBuffer<U> buf(out);
-    auto&& produced = std::invoke(f_, std::span<const T>(in->data.data(), in->data.size()));
-    for (auto&& y : produced) buf.add(std::forward<decltype(y)>(y));
+    std::span<const T> partition(in->data.data(), in->data.size());
+    using Result = std::invoke_result_t<const F&, std::span<const T>>;
+    if constexpr (Own<U>::kBorrows && !std::is_reference_v<Result>) {
+      // Views may point into the range f returned (an owning view over its own vector):
+      // it lives as long as what is downstream holds them.
+      auto produced = std::make_shared<Result>(std::invoke(f_, partition));
+      out.keepAlive(produced);
+      for (auto&& y : *produced) buf.add(std::forward<decltype(y)>(y));
+    } else {
+      auto&& produced = std::invoke(f_, partition);
+      for (auto&& y : produced) buf.add(std::forward<decltype(y)>(y));
+    }
     buf.flush();
   }
 

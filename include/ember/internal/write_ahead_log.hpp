@@ -79,7 +79,7 @@ class WriteAheadLog {
   uint64_t max_segment_bytes_;
   mutable Mutex mu_;
   std::vector<LoggedBlock> recovered_;  // read at start, before any append
-  uint64_t corrupt_records_ = 0;       // likewise
+  uint64_t corrupt_records_ = 0;        // likewise
   std::vector<Segment> closed_ EMBER_GUARDED_BY(mu_);
   std::optional<Segment> current_ EMBER_GUARDED_BY(mu_);
   int fd_ EMBER_GUARDED_BY(mu_) = -1;
