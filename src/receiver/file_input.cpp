@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <ember/internal/file_input.hpp>
 #include <ember/logging.hpp>
+#include <limits>
 
 #include "core/file_io.hpp"
 
@@ -58,8 +60,19 @@ bool listFiles(const std::string& dir, const std::string& prefix, std::vector<Ca
 
 enum class ReadResult { kRead, kBusy, kFailed };
 
+/// Without a lease, a file modified this recently may still be being written.
+constexpr int64_t kQuietNs = 1'000'000'000;
+
+int64_t nowNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 /// Reads a whole file unless another process has it open for writing (a Linux read lease
-/// cannot be taken then), in which case it is left for a later batch.
+/// cannot be taken then), in which case it is left for a later batch. A process that may not
+/// take a lease (the file belongs to another user) reads the file only once it has not
+/// changed for a second.
 ReadResult readWholeFile(const std::string& path, std::string& out, std::string& error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
@@ -68,6 +81,10 @@ ReadResult readWholeFile(const std::string& path, std::string& out, std::string&
   }
   bool leased = ::fcntl(fd, F_SETLEASE, F_RDLCK) == 0;
   if (!leased && errno == EAGAIN) {
+    ::close(fd);
+    return ReadResult::kBusy;
+  }
+  if (struct stat st{}; !leased && ::fstat(fd, &st) == 0 && nowNs() - mtimeNs(st) < kQuietNs) {
     ::close(fd);
     return ReadResult::kBusy;
   }
@@ -97,6 +114,12 @@ std::vector<std::string> splitLines(const std::string& text) {
 }
 
 }  // namespace
+
+bool FileInputNode::seenName(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = seen_.lower_bound(FileId{name, 0, std::numeric_limits<int64_t>::min()});
+  return it != seen_.end() && std::get<0>(*it) == name;
+}
 
 FileInputNode::FileInputNode(StreamingCore* core, std::string directory, std::string name,
                              Options options)
@@ -214,10 +237,14 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
     if (warned_missing_dir_) logInfo(kLog, "Directory '" + directory_ + "' is readable now");
     warned_missing_dir_ = false;
     std::set<FileId> present;
+    std::set<std::string> present_names;
     for (const auto& f : *files) {
       FileId id{f.name, f.inode, f.mtime_ns};
       present.insert(id);
-      if (seen_.count(id) != 0) continue;  // only this thread changes seen_
+      present_names.insert(f.name);
+      // As Spark: a file is read once by name; writing to it or touching it later does not
+      // make it new. Only this thread changes seen_.
+      if (seenName(f.name)) continue;
       std::string path = pathOf(f.name);
       std::string text;
       switch (readWholeFile(path, text, error)) {
@@ -245,8 +272,10 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
     // One step for checkpoints: a file is in seen_ only together with its batch's entry.
     std::lock_guard lock(mu_);
     seen_.insert(selected.begin(), selected.end());
-    // Forget files that are gone, so the sets stay as small as the directory.
-    std::erase_if(seen_, [&](const FileId& id) { return present.count(id) == 0; });
+    // Forget files that are gone, so the sets stay as small as the directory (a file
+    // created again under the same name is new).
+    std::erase_if(seen_,
+                  [&](const FileId& id) { return present_names.count(std::get<0>(id)) == 0; });
     std::erase_if(warned_, [&](const FileId& id) { return present.count(id) == 0; });
     selected_[t] = selected;
   }

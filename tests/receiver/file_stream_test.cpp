@@ -67,6 +67,33 @@ TEST(TextFileStream, ReadsAFileMovedInAfterStartOnceAndIgnoresOlderFiles) {
   EXPECT_EQ(job.out.batches(), (std::vector<Strings>{{}, {"new 1", "new 2"}, {}, {}}));
 }
 
+TEST(TextFileStream, AFileIsReadOnceByNameEvenWhenItChangesLater) {
+  // `echo a > f; echo b >> f` counted `a` twice, and a touch read the file again (Spark
+  // reads each file once by name).
+  TempDir dir;
+  TempDir staging;
+  FileStreamJob job(dir.path());
+  job.ssc.start();
+  moveIn(staging, dir.path(), "f", "a\n");
+  job.batch();
+  {
+    std::ofstream more(dir.path() / "f", std::ios::app);
+    more << "b\n";
+  }
+  fs::last_write_time(dir.path() / "f", fs::file_time_type::clock::now() + std::chrono::seconds(5));
+  job.batch();
+  fs::last_write_time(dir.path() / "f",
+                      fs::file_time_type::clock::now() + std::chrono::seconds(10));
+  job.batch();
+  // Deleted and created again: a new file.
+  fs::remove(dir.path() / "f");
+  job.batch();
+  moveIn(staging, dir.path(), "f", "c\n");
+  job.batch();
+  job.ssc.stop();
+  EXPECT_EQ(job.out.batches(), (std::vector<Strings>{{"a"}, {}, {}, {}, {"c"}}));
+}
+
 TEST(TextFileStream, WaitsUntilAFileBeingWrittenInPlaceIsClosed) {
   TempDir dir;
   FileStreamJob job(dir.path());

@@ -55,6 +55,8 @@ class FileInputNode final : public DStreamNode<std::string>, public InputNode {
     int64_t mtime_ns;
   };
 
+  /// Whether a file of this name has been read (or was present at start).
+  bool seenName(const std::string& name) const;
   std::shared_ptr<BlockRdd<std::string>> readBatch(Time t, const std::vector<FileId>& files);
   /// The files to consider (hidden and filtered ones left out), oldest first; nullopt when
   /// the directory cannot be listed.
