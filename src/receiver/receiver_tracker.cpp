@@ -12,20 +12,6 @@
 
 namespace ember::detail {
 
-namespace {
-/// Cuts a receiver's buffered records into a block. With the write-ahead log a failed write
-/// loses that block (its records were stored unreliably, never acknowledged): say so.
-void cutLogged(BlockGeneratorBase& generator, ReceiverBase& receiver) {
-  try {
-    generator.cut();
-  } catch (const std::exception& e) {
-    logError("ReceiverTracker",
-             "Receiver '" + receiver.name() +
-                 "': a block of records stored one by one was lost: " + e.what());
-  }
-}
-}  // namespace
-
 struct ReceiverTracker::Entry {
   int stream_id;
   std::shared_ptr<ReceiverBase> receiver;
@@ -60,6 +46,7 @@ void ReceiverTracker::start(const std::optional<std::string>& wal_directory) {
   if (entries_.empty()) return;
   if (wal_directory) {
     wal_ = std::make_unique<WriteAheadLog>(*wal_directory);
+    corrupt_log_records_.store(wal_->corruptRecords(), std::memory_order_relaxed);
     size_t replayed = 0, rebuilt = 0;
     MutexLock lock(mu_);
     wal_->continueAfter(restored_wal_.upto);
@@ -172,7 +159,7 @@ void ReceiverTracker::stop() {
     if (e->limiter) e->limiter->close();
     if (e->supervisor) e->supervisor->stop("stopped by the streaming context");
     if (e->generator) {
-      cutLogged(*e->generator, *e->receiver);
+      cutOrRestart(*e, /*restart_on_failure=*/false);
       e->generator->close();
     }
   }
@@ -186,7 +173,7 @@ void ReceiverTracker::timerLoop() {
     if (timer_stop_) return;
     cut_requested_ = false;
     lock.unlock();
-    for (auto& e : entries_) cutLogged(*e->generator, *e->receiver);
+    for (auto& e : entries_) cutOrRestart(*e, /*restart_on_failure=*/true);
     lock.lock();
   }
 }
@@ -235,7 +222,7 @@ void ReceiverTracker::allocateBlocksToBatch(Time t) {
   } else {
     // Cut first, so that the batch holds everything received before its time.
     for (auto& e : entries_) {
-      if (e->generator) cutLogged(*e->generator, *e->receiver);
+      if (e->generator) cutOrRestart(*e, /*restart_on_failure=*/true);
     }
   }
   // No append_mu_: appends are serialised by it and queue their block before releasing it,
@@ -265,6 +252,25 @@ WalCheckpoint ReceiverTracker::walCheckpoint(Time t) const {
   out.upto = it == allocated_upto_at_.begin() ? restored_wal_.upto : std::prev(it)->second;
   for (const auto& [stream, p] : positions_) out.positions.emplace_back(stream, p.first, p.second);
   return out;
+}
+
+void ReceiverTracker::cutOrRestart(Entry& e, bool restart_on_failure) {
+  try {
+    e.generator->cut();
+  } catch (const std::exception& error) {
+    // With the write-ahead log a failed write (a full disk) loses the block: its records
+    // were stored one by one, so no source was told they were kept. Count it, and restart
+    // the receiver, so that it stops taking data it cannot keep (its source is disconnected
+    // or waits) and its last error says why.
+    lost_blocks_.fetch_add(1, std::memory_order_relaxed);
+    std::string message = "Receiver '" + e.receiver->name() +
+                          "': a block of records stored one by one was lost: " + error.what();
+    logError("ReceiverTracker", message);
+    if (restart_on_failure && e.supervisor) {
+      e.supervisor->restart(message + "; restarting the receiver", std::nullopt,
+                            std::current_exception());
+    }
+  }
 }
 
 std::pair<uint64_t, uint64_t> ReceiverTracker::walAllocation(Time t) const {

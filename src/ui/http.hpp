@@ -66,6 +66,9 @@ struct UiContext {
   std::shared_ptr<UiStore> store;
   std::shared_ptr<detail::Runtime> runtime;
   std::function<uint64_t()> dropped_events;
+  /// Write-ahead log: blocks lost to failed writes, corrupt records skipped at start.
+  std::function<uint64_t()> lost_blocks;
+  std::function<uint64_t()> corrupt_log_records;
   /// Asks the job to stop from a thread of its own; returns at once.
   std::function<void(bool graceful)> request_stop;
   HostPolicy hosts;

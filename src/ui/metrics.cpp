@@ -159,6 +159,16 @@ std::string prometheusMetrics(const UiContext& ui) {
   w.metric("ember_listener_dropped_events_total", "counter",
            "Listener events dropped because the listener queue was full",
            static_cast<double>(ui.dropped_events()));
+  if (ui.lost_blocks) {
+    w.metric("ember_receiver_lost_blocks_total", "counter",
+             "Blocks of records stored one by one that the write-ahead log could not keep",
+             static_cast<double>(ui.lost_blocks()));
+  }
+  if (ui.corrupt_log_records) {
+    w.metric("ember_wal_corrupt_records_total", "counter",
+             "Corrupt write-ahead log records skipped at start (their blocks are lost)",
+             static_cast<double>(ui.corrupt_log_records()));
+  }
 
   ProcessStats p = readProcess();
   auto process = [&](const char* name, const char* type, const char* help,

@@ -62,6 +62,12 @@ WebUi::WebUi(detail::StreamingCore& core, std::map<int, std::string> input_strea
   ctx_.dropped_events = [&core] {
     return core.droppedListenerEvents();
   };
+  ctx_.lost_blocks = [&core] {
+    return core.receiverTracker().lostBlocks();
+  };
+  ctx_.corrupt_log_records = [&core] {
+    return core.receiverTracker().corruptLogRecords();
+  };
   ctx_.request_stop = [&core](bool graceful) {
     core.stopAsync(graceful);
   };

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <ember/ember.hpp>
+#include <ember/internal/write_ahead_log.hpp>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <sstream>
 
@@ -97,6 +100,68 @@ TEST(UiMetrics, PrometheusTextWithTheStreamingGauges) {
   EXPECT_GE(m["process_threads"].value, 4);  // task, job, generator and HTTP threads at least
   EXPECT_GT(m["process_start_time_seconds"].value, 1.5e9);
   ssc.stop();
+}
+
+/// Stores each record on its own, as a socket receiver does (no acknowledgement possible).
+class OneByOneReceiver final : public Receiver<std::string> {
+ public:
+  void onStart() override { starts.fetch_add(1); }
+  void onStop() override {}
+  void push(const std::string& s) { store(s); }
+  std::atomic<int> starts{0};
+};
+
+class ReceiverErrors final : public StreamingListener {
+ public:
+  void onReceiverError(const ReceiverInfo& r) override {
+    std::lock_guard lock(mu_);
+    last_ = r.lastErrorMessage;
+  }
+  std::string last() {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string last_;
+};
+
+TEST(UiMetrics, BlocksTheWriteAheadLogCannotKeepAreCountedAndRestartTheReceiver) {
+  // On a full disk, 167 blocks were logged as lost while the receiver went on reading, and
+  // nothing showed in /metrics or the receiver's last error.
+  testing::TempDir dir;
+  detail::WriteAheadLog::setBeforeSyncForTesting(
+      [] { throw IoError("No space left on device (simulated)"); });
+  Conf conf = testing::uiConf();
+  conf.set("ember.streaming.receiver.writeAheadLog.enable", "true");
+  conf.set("ember.streaming.receiverRestartDelay", "50ms");
+  StreamingContext ssc(conf, Seconds(1));
+  ssc.checkpoint(dir.str());
+  auto receiver = std::make_shared<OneByOneReceiver>();
+  ssc.receiverStream(receiver).foreachRDD([](const RDD<std::string>&) {});
+  auto errors = std::make_shared<ReceiverErrors>();
+  ssc.addStreamingListener(errors);
+  ssc.start();
+  ASSERT_TRUE(ssc.uiPort());
+  ASSERT_TRUE(testing::waitUntil([&] { return receiver->isStarted(); }));
+  receiver->push("kept nowhere");
+  auto client = testing::uiClient(*ssc.uiPort());
+  std::map<std::string, Sample> m;
+  EXPECT_TRUE(testing::waitUntil([&] {
+    auto r = client->Get("/metrics");
+    if (!r || r->status != 200) return false;
+    m = parsePrometheus(r->body);
+    return m["ember_receiver_lost_blocks_total"].value >= 1;
+  }));
+  EXPECT_TRUE(testing::waitUntil([&] { return receiver->starts.load() >= 2; }))
+      << "the receiver was not restarted";
+  EXPECT_TRUE(testing::waitUntil([&] {
+    return errors->last().find("No space left on device") != std::string::npos;
+  })) << errors->last();
+  EXPECT_EQ(m["ember_wal_corrupt_records_total"].value, 0);
+  ssc.stop();
+  detail::WriteAheadLog::setBeforeSyncForTesting(nullptr);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 /// to that batch. With the write-ahead log the batch does not cut (a cut writes and syncs):
 /// it asks the timer to cut at once and takes the blocks already on disk. Thread-safe.
 
+#include <atomic>
 #include <deque>
 #include <ember/internal/thread_annotations.hpp>
 #include <ember/receiver.hpp>
@@ -87,6 +88,12 @@ class ReceiverTracker final : public BlockSink {
   void cleanupOldBatches(Time before);
   /// Records stored by the receiver of `stream_id` so far (tests wait on this).
   uint64_t recordsStored(int stream_id) const;
+  /// Blocks of records stored one by one that the write-ahead log could not keep (lost).
+  uint64_t lostBlocks() const { return lost_blocks_.load(std::memory_order_relaxed); }
+  /// Corrupt records skipped when the write-ahead log was read at start.
+  uint64_t corruptLogRecords() const {
+    return corrupt_log_records_.load(std::memory_order_relaxed);
+  }
   /// Backpressure's rate for the receiver of `stream_id`, capped by
   /// `ember.streaming.receiver.maxRate` (Spark's BlockGenerator.updateRate).
   void updateRate(int stream_id, int64_t records_per_second);
@@ -96,6 +103,9 @@ class ReceiverTracker final : public BlockSink {
  private:
   struct Entry;
   void timerLoop();
+  /// Cuts the buffered records of `e` into a block; a failure is counted and logged, and,
+  /// with `restart_on_failure`, restarts the receiver.
+  void cutOrRestart(Entry& e, bool restart_on_failure);
   int64_t cappedRate(int64_t rate) const;     // `rate` within maxRate
   const Entry* entryOf(int stream_id) const;  // nullptr for no such receiver
   void queueBlock(int stream_id, ReceivedBlock block, const std::string& position)
@@ -106,6 +116,8 @@ class ReceiverTracker final : public BlockSink {
   int64_t max_rate_ = 0;                         // ember.streaming.receiver.maxRate (<= 0: none)
   std::vector<std::unique_ptr<Entry>> entries_;  // filled before start, fixed afterwards
   std::thread timer_;
+  std::atomic<uint64_t> lost_blocks_{0};
+  std::atomic<uint64_t> corrupt_log_records_{0};
   std::unique_ptr<WriteAheadLog> wal_;  // set by start, before the receivers run
 
   /// Held by a log append (write and sync) until its block is queued: one append at a time,
