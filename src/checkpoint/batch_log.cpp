@@ -88,7 +88,7 @@ BatchLog::~BatchLog() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void BatchLog::append(int64_t base_ms, const BatchRecord& record) {
+void BatchLog::append(int64_t base_ms, const std::vector<BatchRecord>& records) {
   std::string path = directory_ + "/" + std::string(kBatchLogPrefix) + std::to_string(base_ms);
   if (fd_ < 0 || base_ms != base_ms_) {
     if (fd_ >= 0) ::close(fd_);
@@ -105,11 +105,14 @@ void BatchLog::append(int64_t base_ms, const BatchRecord& record) {
       ::close(dfd);
     }
   }
-  std::string body = encode(record);
-  ByteWriter framed;
-  framed.writeFixed32(static_cast<uint32_t>(body.size()));
-  framed.writeFixed64(hashBytes(body.data(), body.size()));
-  std::string bytes = framed.take() + body;
+  std::string bytes;
+  for (const BatchRecord& record : records) {
+    std::string body = encode(record);
+    ByteWriter framed;
+    framed.writeFixed32(static_cast<uint32_t>(body.size()));
+    framed.writeFixed64(hashBytes(body.data(), body.size()));
+    bytes += framed.take() + body;
+  }
   off_t before = ::lseek(fd_, 0, SEEK_END);
   try {
     writeAllToFd(fd_, bytes.data(), bytes.size(), path);

@@ -66,32 +66,45 @@ CheckpointWriter::Stats CheckpointWriter::stats() const {
 
 void CheckpointWriter::run() {
   for (;;) {
-    Item item;
+    std::optional<Task> checkpoint;
+    std::vector<Record> records;
     {
       MutexLock lock(mu_);
       cv_.wait(mu_, [&]() EMBER_REQUIRES(mu_) { return stop_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, nothing left
-      item = std::move(queue_.front());
-      queue_.pop_front();
+      if (queue_.front().checkpoint) {
+        checkpoint = std::move(queue_.front().checkpoint);
+        queue_.pop_front();
+      } else {
+        // Every record up to the next checkpoint, in order, for one append and one sync.
+        while (!queue_.empty() && !queue_.front().checkpoint) {
+          records.push_back(std::move(queue_.front().record));
+          queue_.pop_front();
+        }
+      }
     }
-    if (item.checkpoint) {
-      writeOne(*item.checkpoint);
+    if (checkpoint) {
+      writeOne(*checkpoint);
     } else {
-      writeRecord(item.record);
+      writeRecords(records);
     }
   }
 }
 
-void CheckpointWriter::writeRecord(Record& record) {
-  BatchRecord out;
-  out.time_ms = record.time_ms;
-  out.zero_ms = record.zero_ms;
+void CheckpointWriter::writeRecords(std::vector<Record>& records) {
+  std::vector<BatchRecord> out;
   std::optional<int64_t> base;
   try {
-    for (auto& [id, encode] : record.parts) {
-      ByteWriter bytes;
-      encode(bytes);
-      out.nodes.push_back(NodeCheckpoint{id, bytes.take()});
+    for (Record& record : records) {
+      BatchRecord r;
+      r.time_ms = record.time_ms;
+      r.zero_ms = record.zero_ms;
+      for (auto& [id, encode] : record.parts) {
+        ByteWriter bytes;
+        encode(bytes);
+        r.nodes.push_back(NodeCheckpoint{id, bytes.take()});
+      }
+      out.push_back(std::move(r));
     }
     {
       MutexLock lock(mu_);
@@ -99,20 +112,25 @@ void CheckpointWriter::writeRecord(Record& record) {
     }
     log_.append(base.value_or(0), out);
     MutexLock lock(mu_);
-    ++stats_.records_written;
+    stats_.records_written += records.size();
   } catch (...) {
     std::string error = describeException(std::current_exception());
     uint64_t failed;
     {
       MutexLock lock(mu_);
-      failed = ++stats_.records_failed;
+      uint64_t before = stats_.records_failed;
+      stats_.records_failed += records.size();
+      failed = stats_.records_failed;
       stats_.last_error = error;
+      // One warning for the first failure and then one per 100 failed records.
+      if (before != 0 && before / 100 == failed / 100) failed = 0;
     }
-    // Only costs duplicates: a restart runs the batch's outputs again.
-    if (failed == 1 || failed % 100 == 0) {
-      logWarn(kLog, "Batch " + std::to_string(record.time_ms) +
+    // Only costs duplicates: a restart runs the outputs of these batches again.
+    if (failed != 0) {
+      logWarn(kLog, "Batches " + std::to_string(records.front().time_ms) + " to " +
+                        std::to_string(records.back().time_ms) +
                         " ms not recorded in the batch log (" + std::to_string(failed) +
-                        " so far): " + error +
+                        " records so far): " + error +
                         ". A restart runs the batches after the newest checkpoint again");
     }
   }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ember/error.hpp>
+#include <ember/internal/receiver_tracker.hpp>
 #include <ember/internal/streaming_core.hpp>
 #include <ember/logging.hpp>
 #include <fstream>

@@ -49,9 +49,8 @@ TEST(BatchLog, RecordsReadBackByBatchTimeAcrossLogs) {
   testing::TempDir dir;
   {
     BatchLog log(dir.str());
-    log.append(0, record(1000, "one"));
-    log.append(0, record(2000, "two"));
-    log.append(2000, record(3000, "three"));  // after the checkpoint of batch 2
+    log.append(0, {record(1000, "one"), record(2000, "two")});
+    log.append(2000, {record(3000, "three")});  // after the checkpoint of batch 2
   }
   EXPECT_TRUE(fs::exists(dir.path() / "batches-0"));
   EXPECT_TRUE(fs::exists(dir.path() / "batches-2000"));
@@ -67,7 +66,7 @@ TEST(BatchLog, ACorruptRecordEndsItsLogWithAWarningNamingTheFile) {
   {
     BatchLog log(dir.str());
     for (int64_t t = 1000; t <= 3000; t += 1000)
-      log.append(0, record(t, "data-" + std::to_string(t)));
+      log.append(0, {record(t, "data-" + std::to_string(t))});
   }
   fs::path path = dir.path() / "batches-0";
   std::string bytes;
@@ -91,14 +90,14 @@ TEST(BatchLog, ACorruptRecordEndsItsLogWithAWarningNamingTheFile) {
 TEST(BatchLog, LogsOfCheckpointsNoRestartReadsAreRemoved) {
   testing::TempDir dir;
   BatchLog log(dir.str());
-  log.append(0, record(1000, "a"));
-  log.append(2000, record(3000, "b"));
-  log.append(4000, record(5000, "c"));
+  log.append(0, {record(1000, "a")});
+  log.append(2000, {record(3000, "b")});
+  log.append(4000, {record(5000, "c")});
   log.removeBefore(4000);
   EXPECT_FALSE(fs::exists(dir.path() / "batches-0"));
   EXPECT_FALSE(fs::exists(dir.path() / "batches-2000"));
   EXPECT_TRUE(fs::exists(dir.path() / "batches-4000"));
-  log.append(4000, record(6000, "d"));  // still appended to
+  log.append(4000, {record(6000, "d")});  // still appended to
   EXPECT_EQ(BatchLog::readAll(dir.str()).size(), 2u);
 }
 

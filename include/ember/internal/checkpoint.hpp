@@ -84,8 +84,9 @@ class BatchLog {
   BatchLog(const BatchLog&) = delete;
   BatchLog& operator=(const BatchLog&) = delete;
 
-  /// Appends `record` to `batches-<base_ms>` and syncs it. Throws `IoError` naming the file.
-  void append(int64_t base_ms, const BatchRecord& record);
+  /// Appends `records` to `batches-<base_ms>` and syncs them, once. Throws `IoError` naming
+  /// the file.
+  void append(int64_t base_ms, const std::vector<BatchRecord>& records);
   /// Removes the logs of checkpoints older than `oldest_ms` (those no restart reads).
   void removeBefore(int64_t oldest_ms);
   /// Every intact record in `directory`'s logs, by batch time. A log is read up to its
@@ -185,7 +186,9 @@ class CheckpointWriter {
     Record record;
   };
   void writeOne(Task& task);
-  void writeRecord(Record& record);
+  /// Appends records queued one after the other with one sync, so a checkpoint thread
+  /// slower than millisecond batches falls behind by no more than one sync.
+  void writeRecords(std::vector<Record>& records);
 
   CheckpointStore store_;
   BatchLog log_;  // the writer thread's
