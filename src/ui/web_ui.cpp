@@ -72,19 +72,20 @@ WebUi::WebUi(detail::StreamingCore& core, std::map<int, std::string> input_strea
   ctx_.request_stop = [&core](bool graceful) {
     core.stopAsync(graceful);
   };
+  // What may throw (a bad token file, an address of another machine) comes first: a
+  // constructor that throws leaves nothing attached to the core.
+  ctx_.hosts = HostPolicy::forAddress(host_);
+  ctx_.auth_token = authToken(conf);
+  HttpServerLimits limits;  // the defaults: 64 KiB heads and bodies, 128 connections, ...
+  server_ = std::make_unique<HttpServer>(
+      [this](const HttpRequest& request) { return handleRequest(ctx_, request); }, limits);
+  bool bound = bind(host_ == "localhost" ? "127.0.0.1" : host_, conf.getInt("ember.ui.port"));
+
   core.addListener(ctx_.store);
   auto store = ctx_.store;
   core.runtime()->setTaskObserver(std::make_shared<const detail::TaskObserver>(
       [store](const detail::TaskMetrics& task) { store->onTask(task); }));
-
-  ctx_.hosts = HostPolicy::forAddress(host_);
-  ctx_.auth_token = authToken(conf);
-
-  HttpServerLimits limits;  // the defaults: 64 KiB heads and bodies, 128 connections, ...
-  server_ = std::make_unique<HttpServer>(
-      [this](const HttpRequest& request) { return handleRequest(ctx_, request); }, limits);
-  int wanted = conf.getInt("ember.ui.port");
-  if (!bind(host_ == "localhost" ? "127.0.0.1" : host_, wanted)) return;
+  if (!bound) return;
   server_->start();
   // One line, in the log when it shows INFO (the log goes to stderr), else on stderr alone.
   std::string line = "Web UI: " + url();
