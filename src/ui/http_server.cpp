@@ -239,6 +239,7 @@ struct HttpServer::Loop {
     size_t written = 0;
     bool in_request = false;  // bytes of a request have arrived and it is not answered yet
     bool close_after_write = false;
+    bool peer_closed = false;  // the client shut down its side: answer what came, then close
     SteadyClock::time_point deadline;
     SteadyClock::time_point idle_since;  // accepted, or its last answer written
   };
@@ -364,7 +365,12 @@ struct HttpServer::Loop {
     char buf[16384];
     while (conn.in.size() < cap) {
       ssize_t got = ::recv(fd, buf, std::min(sizeof buf, cap - conn.in.size()), 0);
-      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      if (got == 0) {
+        // A client may send its request and shut down its side (printf ... | nc -N).
+        conn.peer_closed = true;
+        break;
+      }
+      if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         close(fd);
         return;
       }
@@ -376,6 +382,9 @@ struct HttpServer::Loop {
       conn.in.append(buf, static_cast<size_t>(got));
     }
     serve(fd, conn);
+    // Nothing more can arrive: once the answers are out, hang up.
+    auto again = conns.find(fd);
+    if (again != conns.end() && again->second.peer_closed && again->second.out.empty()) close(fd);
   }
 
   /// Answers the requests that have fully arrived, one at a time.
@@ -447,7 +456,7 @@ struct HttpServer::Loop {
       }
       conn.written += static_cast<size_t>(n);
     }
-    if (conn.close_after_write) {
+    if (conn.close_after_write || (conn.peer_closed && conn.in.empty())) {
       close(fd);
       return false;
     }

@@ -231,6 +231,17 @@ TEST(UiHostileHttp, ABurstOfAThousandConcurrentRequestsIsAnsweredInFull) {
   EXPECT_EQ(ok, 1000);
 }
 
+TEST(UiHostileHttp, AClientThatShutsDownItsSideAfterTheRequestIsAnswered) {
+  TestServer s(HttpServerLimits{});
+  int fd = connectTo(s.port);
+  ASSERT_GE(fd, 0);
+  sendAll(fd, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  ::shutdown(fd, SHUT_WR);
+  std::string answer = readUntilClosed(fd, std::chrono::seconds(10));
+  ::close(fd);
+  EXPECT_EQ(statusOf(answer), 200) << answer;
+}
+
 TEST(UiHostileHttp, PipelinedRequestsAreAnsweredInOrder) {
   TestServer s(HttpServerLimits{});
   std::string two = "GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + get("/b");
