@@ -21,13 +21,13 @@ constexpr const char* kLog = "WriteAheadLog";
 constexpr std::string_view kSegmentPrefix = "log-";
 constexpr size_t kRecordHeader = 4 + 8;
 
-std::mutex g_hook_mu;
-std::function<void()> g_before_sync;  // guarded by g_hook_mu
+Mutex g_hook_mu;
+std::function<void()> g_before_sync EMBER_GUARDED_BY(g_hook_mu);
 
 void beforeSync() {
   std::function<void()> hook;
   {
-    std::lock_guard lock(g_hook_mu);
+    MutexLock lock(g_hook_mu);
     hook = g_before_sync;
   }
   if (hook) hook();
@@ -240,7 +240,7 @@ void WriteAheadLog::deleteUpTo(uint64_t seq) {
 }
 
 void WriteAheadLog::setBeforeSyncForTesting(std::function<void()> hook) {
-  std::lock_guard lock(g_hook_mu);
+  MutexLock lock(g_hook_mu);
   g_before_sync = std::move(hook);
 }
 
