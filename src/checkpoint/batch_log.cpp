@@ -20,20 +20,6 @@ namespace {
 constexpr const char* kLog = "Checkpoint";
 constexpr size_t kRecordHeader = 4 + 8;
 
-std::vector<std::pair<int64_t, std::string>> listLogs(const std::string& directory) {
-  std::vector<std::pair<int64_t, std::string>> out;
-  DIR* d = ::opendir(directory.c_str());
-  if (d == nullptr) return out;
-  while (dirent* e = ::readdir(d)) {
-    if (auto base = numberAfterPrefix(e->d_name, kBatchLogPrefix)) {
-      out.emplace_back(static_cast<int64_t>(*base), directory + "/" + e->d_name);
-    }
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 void readLog(const std::string& path, std::map<int64_t, BatchRecord>& out) {
   std::string bytes, error;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -132,9 +118,9 @@ void BatchLog::append(int64_t base_ms, const std::vector<BatchRecord>& records) 
 }
 
 void BatchLog::removeBefore(int64_t oldest_ms) {
-  for (const auto& [base, path] : listLogs(directory_)) {
-    if (base >= oldest_ms) break;
-    if (base == base_ms_ && fd_ >= 0) continue;  // still appended to
+  for (const auto& [base, path] : numberedFiles(directory_, kBatchLogPrefix)) {
+    if (static_cast<int64_t>(base) >= oldest_ms) break;
+    if (static_cast<int64_t>(base) == base_ms_ && fd_ >= 0) continue;  // still appended to
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       logWarn(kLog, "Cannot remove old batch log '" + path + "': " + std::strerror(errno));
     }
@@ -143,7 +129,7 @@ void BatchLog::removeBefore(int64_t oldest_ms) {
 
 std::map<int64_t, BatchRecord> BatchLog::readAll(const std::string& directory) {
   std::map<int64_t, BatchRecord> out;
-  for (const auto& [base, path] : listLogs(directory)) readLog(path, out);
+  for (const auto& [base, path] : numberedFiles(directory, kBatchLogPrefix)) readLog(path, out);
   return out;
 }
 

@@ -140,15 +140,10 @@ std::string CheckpointStore::write(const CheckpointContents& contents) const {
 
 std::vector<std::pair<int64_t, std::string>> CheckpointStore::list() const {
   std::vector<std::pair<int64_t, std::string>> out;
-  DIR* d = ::opendir(directory_.c_str());
-  if (d == nullptr) return out;
-  while (dirent* e = ::readdir(d)) {
-    if (auto t = numberAfterPrefix(e->d_name, kCheckpointPrefix)) {
-      out.emplace_back(static_cast<int64_t>(*t), directory_ + "/" + e->d_name);
-    }
+  auto files = numberedFiles(directory_, kCheckpointPrefix);
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {  // newest first
+    out.emplace_back(static_cast<int64_t>(it->first), std::move(it->second));
   }
-  ::closedir(d);
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   return out;
 }
 

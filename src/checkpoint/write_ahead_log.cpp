@@ -111,16 +111,7 @@ SegmentRead readSegment(const std::string& path, std::vector<LoggedBlock>& out) 
 WriteAheadLog::WriteAheadLog(std::string directory, uint64_t max_segment_bytes)
     : directory_(std::move(directory)), max_segment_bytes_(max_segment_bytes) {
   makeDirectories(directory_, "write-ahead log directory");
-  std::vector<std::pair<uint64_t, std::string>> files;
-  if (DIR* d = ::opendir(directory_.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      if (auto first = numberAfterPrefix(e->d_name, kSegmentPrefix))
-        files.emplace_back(*first, directory_ + "/" + e->d_name);
-    }
-    ::closedir(d);
-  }
-  std::sort(files.begin(), files.end());
-  for (const auto& [first, path] : files) {
+  for (const auto& [first, path] : numberedFiles(directory_, kSegmentPrefix)) {
     SegmentRead read = readSegment(path, recovered_);
     corrupt_records_ += read.corrupt;
     if (read.last == 0) {

@@ -1,9 +1,11 @@
 #pragma once
 /// Small POSIX file helpers shared by the file stream, checkpoints and the write-ahead log.
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -11,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace ember::detail {
 
@@ -44,6 +48,21 @@ inline std::optional<uint64_t> numberAfterPrefix(std::string_view name, std::str
     n = n * 10 + static_cast<uint64_t>(c - '0');
   }
   return n;
+}
+
+/// The files of `dir` named `prefix` + a number (see `numberAfterPrefix`), as (number, path),
+/// in increasing order of the number; empty when `dir` cannot be listed.
+inline std::vector<std::pair<uint64_t, std::string>> numberedFiles(const std::string& dir,
+                                                                   std::string_view prefix) {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    if (auto n = numberAfterPrefix(e->d_name, prefix)) out.emplace_back(*n, dir + "/" + e->d_name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 /// Creates `dir` and its missing parents; throws `IoError` naming the part that fails

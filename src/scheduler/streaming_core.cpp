@@ -291,23 +291,22 @@ void StreamingCore::start() {
   }
 
   std::optional<CheckpointMeta> recovered = impl_->checkpoints->recovered();
+  // Batches after the checkpoint that the batch log shows completed run only to rebuild state.
+  std::optional<Time> replay_until;
   if (recovered) {
-    // Tests go on from the newest batch completed before the restart.
     Time done = impl_->checkpoints->completedBeforeRestart().value_or(Time(recovered->time_ms));
+    if (done > Time(recovered->time_ms)) replay_until = done;
+    // Tests go on from the newest batch completed before the restart.
     if (clock_->isManual() && clock_->now() < done) clock_->setTime(done);
   }
   Time clock_now = clock_->now();
   Time first = clock_now.floor(batch_duration_) + batch_duration_;
   Time zero = first - batch_duration_;
-  std::optional<Time> replay_until;
   if (recovered) {
     // The same zero time, so batch, window and generator boundaries stay where they were;
     // every batch after the checkpoint runs, including those due while the job was down.
-    // Those the batch log shows completed run only to rebuild state.
     zero = Time(recovered->zero_ms);
     first = Time(recovered->time_ms) + batch_duration_;
-    replay_until = impl_->checkpoints->completedBeforeRestart();
-    if (replay_until && *replay_until < first) replay_until.reset();
   }
   JobGenerator::Graph graph;
   try {

@@ -122,6 +122,23 @@ size_t openDescriptors() {
   return n;
 }
 
+/// An output on an empty queue: a context that starts and serves its UI, and does nothing.
+void addIdleOutput(StreamingContext& ssc) {
+  ssc.queueStream(std::make_shared<RddQueue<int>>()).foreachRDD([](const RDD<int>&) {});
+}
+
+/// Expects `start()` under `conf` to throw a ConfError that names `culprit`.
+void expectStartFailsNaming(const Conf& conf, const std::string& culprit) {
+  StreamingContext ssc(conf, Seconds(1));
+  addIdleOutput(ssc);
+  try {
+    ssc.start();
+    FAIL() << "started";
+  } catch (const ConfError& e) {
+    EXPECT_NE(std::string(e.what()).find(culprit), std::string::npos) << e.what();
+  }
+}
+
 TEST(UiHostileHttp, HeadersOverTheSizeLimitAreRefusedWith431) {
   TestServer s(HttpServerLimits{});
   std::string huge = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n";
@@ -154,7 +171,7 @@ TEST(UiHostileHttp, ABodyOverTheLimitIsRefusedWith413) {
 TEST(UiHostileHttp, AManyRangeRequestGetsTheFileOnce) {
   // 2,600 ranges on chart.js made cpp-httplib answer 519 MB.
   StreamingContext ssc(testing::uiConf(), Seconds(1));
-  ssc.queueStream(std::make_shared<RddQueue<int>>()).foreachRDD([](const RDD<int>&) {});
+  addIdleOutput(ssc);
   ssc.start();
   ASSERT_TRUE(ssc.uiPort());
   std::string ranges = "Range: bytes=0-";
@@ -296,7 +313,7 @@ TEST(UiHostPolicy, EveryInterfaceServesRequestsNamingAnOutsideAddress) {
   Conf conf = testing::uiConf();
   conf.set("ember.ui.host", "0.0.0.0");
   StreamingContext ssc(conf, Seconds(1));
-  ssc.queueStream(std::make_shared<RddQueue<int>>()).foreachRDD([](const RDD<int>&) {});
+  addIdleOutput(ssc);
   ssc.start();
   ASSERT_TRUE(ssc.uiPort());
   std::string outside =
@@ -328,14 +345,7 @@ TEST(UiConfig, AHostThatIsNotAnAddressIsAConfigurationError) {
 TEST(UiConfig, AnAddressOfAnotherMachineFailsTheStartNamingIt) {
   Conf conf = testing::uiConf();
   conf.set("ember.ui.host", "192.0.2.1");  // TEST-NET-1: never this machine's
-  StreamingContext ssc(conf, Seconds(1));
-  ssc.queueStream(std::make_shared<RddQueue<int>>()).foreachRDD([](const RDD<int>&) {});
-  try {
-    ssc.start();
-    FAIL() << "started";
-  } catch (const ConfError& e) {
-    EXPECT_NE(std::string(e.what()).find("192.0.2.1"), std::string::npos) << e.what();
-  }
+  expectStartFailsNaming(conf, "192.0.2.1");
 }
 
 TEST(UiConfig, TheStopTokenComesFromAFile) {
@@ -350,7 +360,7 @@ TEST(UiConfig, TheStopTokenComesFromAFile) {
   Conf conf = testing::uiConf();
   conf.set("ember.ui.authTokenFile", path);
   StreamingContext ssc(conf, Seconds(1));
-  ssc.queueStream(std::make_shared<RddQueue<int>>()).foreachRDD([](const RDD<int>&) {});
+  addIdleOutput(ssc);
   ssc.start();
   ASSERT_TRUE(ssc.uiPort());
   auto client = testing::uiClient(*ssc.uiPort());
@@ -374,15 +384,7 @@ TEST(UiConfig, TheStopTokenComesFromAFile) {
 TEST(UiConfig, AnUnreadableTokenFileFailsTheStartNamingIt) {
   Conf conf = testing::uiConf();
   conf.set("ember.ui.authTokenFile", "/nonexistent/ember-token");
-  StreamingContext ssc(conf, Seconds(1));
-  ssc.queueStream(std::make_shared<RddQueue<int>>()).foreachRDD([](const RDD<int>&) {});
-  try {
-    ssc.start();
-    FAIL() << "started";
-  } catch (const ConfError& e) {
-    EXPECT_NE(std::string(e.what()).find("/nonexistent/ember-token"), std::string::npos)
-        << e.what();
-  }
+  expectStartFailsNaming(conf, "/nonexistent/ember-token");
 }
 
 TEST(UiConfig, ATokenOnTheCommandLineIsWarnedAbout) {
