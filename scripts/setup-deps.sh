@@ -9,9 +9,10 @@ packages=(cmake ninja-build g++ ccache make pkg-config libgtest-dev libgmock-dev
           librdkafka-dev kcat)
 # `--bench` (from `make bench` only): also gnuplot, which draws docs/img/benchmarks.svg.
 if [ "${1:-}" = "--bench" ]; then packages+=(gnuplot-nox); fi
-# `--clang` (from `make check-thread-safety` only): clang, for -Wthread-safety. 16, not
-# Debian's default 14: libstdc++ 12's std::source_location needs clang 15 or later.
-if [ "${1:-}" = "--clang" ]; then packages+=(clang-16); fi
+# `--clang` (from `make check-thread-safety` and `make fuzz` only): clang, for
+# -Wthread-safety, and its libFuzzer and sanitizer runtimes. 16, not Debian's default 14:
+# libstdc++ 12's std::source_location needs clang 15 or later.
+if [ "${1:-}" = "--clang" ]; then packages+=(clang-16 libclang-rt-16-dev); fi
 
 missing=()
 for p in "${packages[@]}"; do

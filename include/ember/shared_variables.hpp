@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdint>
 #include <ember/error.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -158,7 +159,7 @@ class SparkContext {
   LongAccumulator longAccumulator(std::string name = "") {
     auto state = std::make_shared<LongAccumulator::State>();
     state->name = std::move(name);
-    std::lock_guard lock(mu_);
+    detail::MutexLock lock(mu_);
     state->id = static_cast<int64_t>(accumulators_.size());
     LongAccumulator acc(state);
     accumulators_.push_back(acc);
@@ -167,7 +168,7 @@ class SparkContext {
 
   /// Every named accumulator created so far, with its current value, in creation order.
   std::vector<std::pair<std::string, int64_t>> accumulators() const {
-    std::lock_guard lock(mu_);
+    detail::MutexLock lock(mu_);
     std::vector<std::pair<std::string, int64_t>> out;
     for (const auto& a : accumulators_) {
       if (!a.name().empty()) out.emplace_back(a.name(), a.value());
@@ -177,8 +178,8 @@ class SparkContext {
 
  private:
   std::atomic<int64_t> next_broadcast_{0};
-  mutable std::mutex mu_;
-  std::vector<LongAccumulator> accumulators_;
+  mutable detail::Mutex mu_;
+  std::vector<LongAccumulator> accumulators_ EMBER_GUARDED_BY(mu_);
 };
 
 }  // namespace ember

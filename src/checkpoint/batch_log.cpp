@@ -8,17 +8,16 @@
 #include <cerrno>
 #include <cstring>
 #include <ember/error.hpp>
-#include <ember/hash.hpp>
 #include <ember/internal/checkpoint.hpp>
 #include <ember/logging.hpp>
 
+#include "checkpoint/record_file.hpp"
 #include "core/file_io.hpp"
 
 namespace ember::detail {
 namespace {
 
 constexpr const char* kLog = "Checkpoint";
-constexpr size_t kRecordHeader = 4 + 8;
 
 void readLog(const std::string& path, std::map<int64_t, BatchRecord>& out) {
   std::string bytes, error;
@@ -31,34 +30,8 @@ void readLog(const std::string& path, std::map<int64_t, BatchRecord>& out) {
     return;
   }
   ::close(fd);
-  size_t pos = 0;
   std::string problem;
-  while (pos < bytes.size()) {
-    if (bytes.size() - pos < kRecordHeader) {
-      problem = "an incomplete record (a write interrupted by a crash)";
-      break;
-    }
-    ByteReader header(std::string_view(bytes).substr(pos, kRecordHeader));
-    uint64_t length = header.readFixed32();
-    uint64_t hash = header.readFixed64();
-    if (bytes.size() - pos - kRecordHeader < length) {
-      problem = "an incomplete record (a write interrupted by a crash)";
-      break;
-    }
-    std::string_view body(bytes.data() + pos + kRecordHeader, length);
-    if (hashBytes(body.data(), body.size()) != hash) {
-      problem = "a corrupt record (checksum mismatch)";
-      break;
-    }
-    try {
-      BatchRecord record = decode<BatchRecord>(body);
-      out.insert_or_assign(record.time_ms, std::move(record));
-    } catch (const DecodeError& e) {
-      problem = std::string("a record that cannot be decoded (") + e.what() + ")";
-      break;
-    }
-    pos += kRecordHeader + length;
-  }
+  size_t pos = BatchLog::parse(bytes, out, problem);
   if (pos < bytes.size()) {
     logWarn(kLog, "Batch log '" + path + "': " + problem + " at byte " + std::to_string(pos) +
                       "; the " + std::to_string(bytes.size() - pos) +
@@ -92,13 +65,7 @@ void BatchLog::append(int64_t base_ms, const std::vector<BatchRecord>& records) 
     }
   }
   std::string bytes;
-  for (const BatchRecord& record : records) {
-    std::string body = encode(record);
-    ByteWriter framed;
-    framed.writeFixed32(static_cast<uint32_t>(body.size()));
-    framed.writeFixed64(hashBytes(body.data(), body.size()));
-    bytes += framed.take() + body;
-  }
+  for (const BatchRecord& record : records) appendRecord(bytes, encode(record));
   off_t before = ::lseek(fd_, 0, SEEK_END);
   try {
     writeAllToFd(fd_, bytes.data(), bytes.size(), path);
@@ -125,6 +92,28 @@ void BatchLog::removeBefore(int64_t oldest_ms) {
       logWarn(kLog, "Cannot remove old batch log '" + path + "': " + std::strerror(errno));
     }
   }
+}
+
+size_t BatchLog::parse(std::string_view bytes, std::map<int64_t, BatchRecord>& out,
+                       std::string& problem) {
+  size_t end = readRecords(bytes, [&](const FramedRecord& record) {
+    if (!record.intact) {
+      problem = "a corrupt record (checksum mismatch)";
+      return false;
+    }
+    try {
+      BatchRecord batch = decode<BatchRecord>(record.body);
+      out.insert_or_assign(batch.time_ms, std::move(batch));
+      return true;
+    } catch (const DecodeError& e) {
+      problem = std::string("a record that cannot be decoded (") + e.what() + ")";
+      return false;
+    }
+  });
+  if (end < bytes.size() && problem.empty()) {
+    problem = "an incomplete record (a write interrupted by a crash)";
+  }
+  return end;
 }
 
 std::map<int64_t, BatchRecord> BatchLog::readAll(const std::string& directory) {

@@ -8,10 +8,10 @@
 #include <algorithm>
 #include <ember/codec.hpp>
 #include <ember/error.hpp>
-#include <ember/hash.hpp>
 #include <ember/internal/write_ahead_log.hpp>
 #include <ember/logging.hpp>
 
+#include "checkpoint/record_file.hpp"
 #include "core/file_io.hpp"
 
 namespace ember::detail {
@@ -19,7 +19,6 @@ namespace {
 
 constexpr const char* kLog = "WriteAheadLog";
 constexpr std::string_view kSegmentPrefix = "log-";
-constexpr size_t kRecordHeader = 4 + 8;
 
 Mutex g_hook_mu;
 std::function<void()> g_before_sync EMBER_GUARDED_BY(g_hook_mu);
@@ -33,19 +32,8 @@ void beforeSync() {
   if (hook) hook();
 }
 
-/// What reading one segment found.
-struct SegmentRead {
-  uint64_t last = 0;     // the last sequence number read; 0: none
-  uint64_t corrupt = 0;  // records skipped because their checksum is wrong
-  uint64_t corrupt_bytes = 0;
-};
-
-/// Reads the intact records of one segment into `out`. Records are checksummed one by one:
-/// a record whose bytes are all there but whose checksum is wrong (a flipped bit on disk) is
-/// skipped and counted, and reading goes on with the next; a record cut short at the end of
-/// the file was being written when the process died, so it was never synced nor
-/// acknowledged.
-SegmentRead readSegment(const std::string& path, std::vector<LoggedBlock>& out) {
+/// Reads one segment (see `parseSegment`), warning about what cannot be read.
+WriteAheadLog::SegmentContents readSegment(const std::string& path) {
   std::string bytes, error;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || !readAllFromFd(fd, bytes, error)) {
@@ -54,37 +42,8 @@ SegmentRead readSegment(const std::string& path, std::vector<LoggedBlock>& out) 
                   "': " + (error.empty() ? std::strerror(errno) : error));
   }
   ::close(fd);
-  SegmentRead read;
-  size_t pos = 0;
-  while (pos < bytes.size()) {
-    ByteReader header(std::string_view(bytes).substr(pos));
-    if (bytes.size() - pos < kRecordHeader) break;
-    uint64_t length = header.readFixed32();
-    uint64_t hash = header.readFixed64();
-    if (bytes.size() - pos - kRecordHeader < length) break;
-    std::string_view payload(bytes.data() + pos + kRecordHeader, length);
-    pos += kRecordHeader + length;
-    LoggedBlock b;
-    bool intact = hashBytes(payload.data(), payload.size()) == hash;
-    if (intact) {
-      try {
-        ByteReader in(payload);
-        b.stream_id = static_cast<int>(in.readVarint());
-        b.seq = in.readVarint();
-        b.position = std::string(in.readString());
-        b.data = std::string(in.readString());
-      } catch (const DecodeError&) {
-        intact = false;
-      }
-    }
-    if (!intact) {
-      ++read.corrupt;
-      read.corrupt_bytes += kRecordHeader + length;
-      continue;
-    }
-    read.last = std::max(read.last, b.seq);
-    out.push_back(std::move(b));
-  }
+  WriteAheadLog::SegmentContents read = WriteAheadLog::parseSegment(bytes);
+  size_t pos = read.end;
   if (read.corrupt > 0) {
     logWarn(kLog, "Write-ahead log segment '" + path + "' holds " + std::to_string(read.corrupt) +
                       " corrupt record(s) (" + std::to_string(read.corrupt_bytes) +
@@ -108,12 +67,42 @@ SegmentRead readSegment(const std::string& path, std::vector<LoggedBlock>& out) 
 
 }  // namespace
 
+WriteAheadLog::SegmentContents WriteAheadLog::parseSegment(std::string_view bytes) {
+  SegmentContents read;
+  read.end = readRecords(bytes, [&](const FramedRecord& record) {
+    LoggedBlock b;
+    bool intact = record.intact;
+    if (intact) {
+      try {
+        ByteReader in(record.body);
+        b.stream_id = static_cast<int>(in.readVarint());
+        b.seq = in.readVarint();
+        b.position = std::string(in.readString());
+        b.data = std::string(in.readString());
+        intact = in.atEnd() && b.seq != 0;
+      } catch (const DecodeError&) {
+        intact = false;
+      }
+    }
+    if (!intact) {
+      ++read.corrupt;
+      read.corrupt_bytes += kRecordHeaderBytes + record.body.size();
+      return true;
+    }
+    read.last = std::max(read.last, b.seq);
+    read.blocks.push_back(std::move(b));
+    return true;
+  });
+  return read;
+}
+
 WriteAheadLog::WriteAheadLog(std::string directory, uint64_t max_segment_bytes)
     : directory_(std::move(directory)), max_segment_bytes_(max_segment_bytes) {
   makeDirectories(directory_, "write-ahead log directory");
   for (const auto& [first, path] : numberedFiles(directory_, kSegmentPrefix)) {
-    SegmentRead read = readSegment(path, recovered_);
+    SegmentContents read = readSegment(path);
     corrupt_records_ += read.corrupt;
+    for (LoggedBlock& b : read.blocks) recovered_.push_back(std::move(b));
     if (read.last == 0) {
       // Nothing readable: its first write was cut short (or every record is corrupt, and
       // a copy was kept).
@@ -166,10 +155,8 @@ uint64_t WriteAheadLog::append(int stream_id, const std::string& position,
   payload.writeString(position);
   payload.writeString(data);
   std::string body = payload.take();
-  ByteWriter record;
-  record.writeFixed32(static_cast<uint32_t>(body.size()));
-  record.writeFixed64(hashBytes(body.data(), body.size()));
-  std::string bytes = record.take() + body;
+  std::string bytes;
+  appendRecord(bytes, body);
   try {
     writeAllToFd(fd_, bytes.data(), bytes.size(), current_->path);
     beforeSync();

@@ -57,12 +57,25 @@ bool startsWith(std::string_view text, std::string_view prefix) {
 }
 
 std::string quote(std::string_view text) {
-  // Built by appending: GCC 12 warns falsely (-Wrestrict) on "'" + std::string(...) at -O3.
+  // Control characters are shown as \xNN: a NUL would end the message where what() is
+  // read, losing the key and the file after it. A long text is cut.
+  constexpr size_t kMaxShown = 200;
   std::string out;
-  out.reserve(text.size() + 2);
+  out.reserve(std::min(text.size(), kMaxShown) + 2);
   out.push_back('\'');
-  out.append(text);
+  for (size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
   out.push_back('\'');
+  if (text.size() > kMaxShown) out += " (cut, " + std::to_string(text.size()) + " bytes)";
   return out;
 }
 

@@ -116,7 +116,7 @@ std::vector<std::string> splitLines(const std::string& text) {
 }  // namespace
 
 bool FileInputNode::seenName(const std::string& name) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = seen_.lower_bound(FileId{name, 0, std::numeric_limits<int64_t>::min()});
   return it != seen_.end() && std::get<0>(*it) == name;
 }
@@ -181,7 +181,7 @@ void FileInputNode::startInput() {
   struct sigaction current {};
   if (::sigaction(SIGIO, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
     ::signal(SIGIO, SIG_IGN);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   // Recovered: every file not read before the checkpoint is new, including those that
   // appeared while the job was down.
   if (restored_ || !options_.newFilesOnly) return;
@@ -213,14 +213,15 @@ std::shared_ptr<BlockRdd<std::string>> FileInputNode::readBatch(Time t,
 }
 
 std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
-  if (restored_ && t <= *restored_) {
-    // A batch from before the restart that a window asks for: the same files again.
-    std::vector<FileId> files;
-    {
-      std::lock_guard lock(mu_);
+  {
+    MutexLock lock(mu_);
+    if (restored_ && t <= *restored_) {
+      // A batch from before the restart that a window asks for: the same files again.
+      std::vector<FileId> files;
       if (auto it = selected_.find(t); it != selected_.end()) files = it->second;
+      lock.unlock();
+      return readBatch(t, files);
     }
-    return readBatch(t, files);
   }
   std::vector<std::shared_ptr<const Block<std::string>>> blocks;
   std::vector<FileId> selected;
@@ -270,17 +271,18 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
       logDebug(kLog, "Read " + path + " into batch " + t.toString());
     }
     // One step for checkpoints: a file is in seen_ only together with its batch's entry.
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     seen_.insert(selected.begin(), selected.end());
     // Forget files that are gone, so the sets stay as small as the directory (a file
     // created again under the same name is new).
     std::erase_if(seen_,
                   [&](const FileId& id) { return present_names.count(std::get<0>(id)) == 0; });
-    std::erase_if(warned_, [&](const FileId& id) { return present.count(id) == 0; });
     selected_[t] = selected;
+    lock.unlock();
+    std::erase_if(warned_, [&](const FileId& id) { return present.count(id) == 0; });
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     selected_.try_emplace(t, std::move(selected));
     // Keep what windows and a checkpoint running behind generation may still ask for.
     Duration keep = std::max(rememberDuration(), slideDuration() * 100);
@@ -291,7 +293,7 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
 }
 
 std::function<void(ByteWriter&)> FileInputNode::checkpointSnapshot(Time t) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   // The files read up to `t`: generation may already have read more for later batches.
   std::set<FileId> seen = seen_;
   for (auto it = selected_.upper_bound(t); it != selected_.end(); ++it) {
@@ -309,7 +311,7 @@ std::function<void(ByteWriter&)> FileInputNode::checkpointSnapshot(Time t) {
 }
 
 std::function<void(ByteWriter&)> FileInputNode::batchRecord(Time t) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = selected_.find(t);
   std::vector<FileId> files = it != selected_.end() ? it->second : std::vector<FileId>{};
   return [files = std::move(files)](ByteWriter& out) {
@@ -319,7 +321,7 @@ std::function<void(ByteWriter&)> FileInputNode::batchRecord(Time t) {
 
 void FileInputNode::replayBatch(Time t, ByteReader& in) {
   auto files = Codec<std::vector<FileId>>::decode(in);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   seen_.insert(files.begin(), files.end());
   selected_[t] = std::move(files);
   restored_ = t;
@@ -329,7 +331,7 @@ void FileInputNode::restoreCheckpoint(Time t, ByteReader& in,
                                       const std::shared_ptr<const std::string>& /*bytes*/) {
   auto seen = Codec<std::set<FileId>>::decode(in);
   auto batches = Codec<std::vector<std::pair<Time, std::vector<FileId>>>>::decode(in);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   seen_ = std::move(seen);
   selected_.clear();
   for (auto& [time, files] : batches) selected_[time] = std::move(files);

@@ -227,6 +227,7 @@ void CheckpointCoordinator::setUp(const std::vector<DStreamNodeBase*>& nodes, Ti
   unit_ = unit;
   writer_ = std::move(writer);
   if (recovered_) writer_->setLastWritten(recovered_->time_ms);
+  have_checkpoint_ = recovered_.has_value();
 }
 
 void CheckpointCoordinator::abandon() {
@@ -264,7 +265,9 @@ void CheckpointCoordinator::capture(Time t, bool failed, bool force) {
     }
     if (!last_completed_ || *last_completed_ < t) last_completed_ = t;
     Duration since_zero = t - zero_;
-    force = (force && since_zero.isMultipleOf(unit_)) || since_zero.isMultipleOf(interval_);
+    bool aligned = since_zero.isMultipleOf(unit_);
+    force = (aligned && (force || !have_checkpoint_)) || since_zero.isMultipleOf(interval_);
+    have_checkpoint_ = have_checkpoint_ || force;
     nodes = checkpointed_;
     completed.record.time_ms = t.milliseconds();
     completed.record.zero_ms = zero_.milliseconds();

@@ -99,6 +99,9 @@ class CheckpointCoordinator {
   std::optional<Time> last_completed_ EMBER_GUARDED_BY(mu_);
   // The first batch that failed: neither it nor any later batch is recorded or checkpointed.
   std::optional<Time> failed_batch_ EMBER_GUARDED_BY(mu_);
+  // A checkpoint exists or is on its way: until then, every aligned batch takes one, so a
+  // job that stops before its first checkpoint interval can still be recovered.
+  bool have_checkpoint_ EMBER_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace ember::detail

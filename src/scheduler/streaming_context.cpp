@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <ember/internal/file_input.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/streaming_context.hpp>
 #include <mutex>
 
@@ -9,7 +10,7 @@ namespace ember {
 
 namespace detail {
 void printBatch(Time t, const std::vector<std::string>& rendered, size_t num) {
-  static std::mutex mu;
+  static Mutex mu;  // one batch's lines at a time on stdout (it guards no variable)
   std::string out;
   out += "-------------------------------------------\n";
   out += "Time: " + t.toString() + "\n";
@@ -20,7 +21,7 @@ void printBatch(Time t, const std::vector<std::string>& rendered, size_t num) {
   }
   if (rendered.size() > num) out += "...\n";
   out += '\n';
-  std::lock_guard lock(mu);
+  MutexLock lock(mu);
   clearConsoleProgress();  // the batch starts on a clean line, not after the status line
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);

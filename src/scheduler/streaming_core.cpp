@@ -10,17 +10,16 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <ember/error.hpp>
 #include <ember/internal/checkpoint.hpp>
 #include <ember/internal/dstream_node.hpp>
 #include <ember/internal/receiver_tracker.hpp>
 #include <ember/internal/streaming_core.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/listener.hpp>
 #include <ember/logging.hpp>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -41,31 +40,44 @@ namespace ember::detail {
 namespace {
 
 constexpr const char* kLog = "StreamingContext";
-std::mutex g_active_mu;
-StreamingCore* g_active = nullptr;  // guarded by g_active_mu
+Mutex g_active_mu;
+StreamingCore* g_active EMBER_GUARDED_BY(g_active_mu) = nullptr;
 
 }  // namespace
 
 struct StreamingCore::Impl {
-  // Lifecycle, guarded by mu.
-  mutable std::mutex mu;
-  std::condition_variable cv;  // state changes
-  ContextState state = ContextState::kInitialized;
+  // Lifecycle.
+  mutable Mutex mu;
+  CondVar cv;  // state changes
+  ContextState state EMBER_GUARDED_BY(mu) = ContextState::kInitialized;
   // start() is under way on `starter` (the thread that started the context, kept after):
   // the teardown waits for it, or threads started after the teardown would outlive it.
-  bool starting = false;
-  std::thread::id starter;
-  bool stop_requested = false;  // the teardown thread has been started
-  std::thread teardown;         // runs stopNow(); joined by the destructor
-  std::exception_ptr error;     // the first error of an engine thread: stops the context
-  std::optional<int> ui_port;
-  Time zero_time{0};  // batch times are zero_time + k * batch interval
+  bool starting EMBER_GUARDED_BY(mu) = false;
+  std::thread::id starter EMBER_GUARDED_BY(mu);
+  bool stop_requested EMBER_GUARDED_BY(mu) = false;  // the teardown thread has been started
+  std::thread teardown EMBER_GUARDED_BY(mu);         // runs stopNow(); joined by the destructor
+  std::exception_ptr error EMBER_GUARDED_BY(mu);     // an engine thread's first: stops the context
+  std::optional<int> ui_port EMBER_GUARDED_BY(mu);
+  Time zero_time EMBER_GUARDED_BY(mu){0};  // batch times are zero_time + k * batch interval
 
-  // The graph, guarded by mu until start and fixed from then on.
-  int next_node_id = 0;
-  std::vector<std::shared_ptr<InputNode>> inputs;
-  std::vector<std::shared_ptr<OutputNode>> outputs;
-  Duration remember{0};
+  // The graph: added to until start, fixed from then on; readers take copies.
+  int next_node_id EMBER_GUARDED_BY(mu) = 0;
+  std::vector<std::shared_ptr<InputNode>> inputs EMBER_GUARDED_BY(mu);
+  std::vector<std::shared_ptr<OutputNode>> outputs EMBER_GUARDED_BY(mu);
+  Duration remember EMBER_GUARDED_BY(mu){0};
+
+  std::vector<std::shared_ptr<InputNode>> inputList() const {
+    MutexLock lock(mu);
+    return inputs;
+  }
+  std::vector<std::shared_ptr<OutputNode>> outputList() const {
+    MutexLock lock(mu);
+    return outputs;
+  }
+
+  /// Starts the teardown thread unless it runs or ran already.
+  void requestTeardown(StreamingCore& core, bool graceful) EMBER_REQUIRES(mu);
+  bool stopped() const EMBER_REQUIRES(mu) { return state == ContextState::kStopped; }
 
   // The engine's parts, made with the context, started by start(), stopped by the teardown.
   // Declared in dependency order: each is destroyed before what it uses.
@@ -110,7 +122,7 @@ StreamingCore::~StreamingCore() {
   stop(false);
   std::thread teardown;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     teardown = std::move(impl_->teardown);
   }
   if (teardown.joinable()) teardown.join();
@@ -118,12 +130,12 @@ StreamingCore::~StreamingCore() {
 }
 
 ContextState StreamingCore::state() const {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   return impl_->state;
 }
 
 void StreamingCore::checkNotStarted(const std::string& what) const {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   if (impl_->state != ContextState::kInitialized || impl_->starting) {
     throw UsageError(what +
                      ": the streaming context has already been started; add streams and "
@@ -133,25 +145,25 @@ void StreamingCore::checkNotStarted(const std::string& what) const {
 
 int StreamingCore::registerNode(DStreamNodeBase* /*node*/) {
   checkNotStarted("Adding a DStream");
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   return impl_->next_node_id++;  // creation order: the same in every process
 }
 
 void StreamingCore::addInput(std::shared_ptr<InputNode> input) {
   checkNotStarted("Adding an input stream");
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   impl_->inputs.push_back(std::move(input));
 }
 
 int StreamingCore::addOutput(std::shared_ptr<OutputNode> output) {
   checkNotStarted("Adding an output operation");
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   impl_->outputs.push_back(std::move(output));
   return static_cast<int>(impl_->outputs.size() - 1);
 }
 
 void StreamingCore::remember(Duration d) {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   impl_->remember = d;
 }
 
@@ -178,7 +190,7 @@ std::vector<DStreamNodeBase*> StreamingCore::reachableNodes() const {
   std::vector<DStreamNodeBase*> out;
   std::set<DStreamNodeBase*> seen;
   std::vector<DStreamNodeBase*> stack;
-  for (const auto& o : impl_->outputs) stack.push_back(&o->node());
+  for (const auto& o : impl_->outputList()) stack.push_back(&o->node());
   while (!stack.empty()) {
     DStreamNodeBase* n = stack.back();
     stack.pop_back();
@@ -230,7 +242,7 @@ bool StreamingCore::recover(const std::string& dir) {
 void StreamingCore::batchDone(Time t, std::exception_ptr error) {
   impl_->checkpoints->batchCompleted(t, error != nullptr);
   if (unpersist_) {
-    for (auto& out : impl_->outputs) out->node().clearMetadata(t);
+    for (auto& out : impl_->outputList()) out->node().clearMetadata(t);
   }
   if (error) reportError(error);
 }
@@ -240,7 +252,7 @@ void StreamingCore::awaitBatchesDueBy(Time t) {
   // at once when the context is not running.
   Time zero;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (impl_->state != ContextState::kActive || impl_->stop_requested) return;
     zero = impl_->zero_time;
   }
@@ -252,8 +264,11 @@ void StreamingCore::awaitBatchesDueBy(Time t) {
 // ---- lifecycle -------------------------------------------------------------------------
 
 void StreamingCore::start() {
+  std::vector<std::shared_ptr<InputNode>> inputs;
+  std::vector<std::shared_ptr<OutputNode>> outputs;
+  Duration remember;
   {
-    std::unique_lock lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (impl_->state == ContextState::kActive || impl_->starting) {
       lock.unlock();
       logWarn(kLog, "StreamingContext has already been started");
@@ -270,10 +285,13 @@ void StreamingCore::start() {
     }
     impl_->starting = true;
     impl_->starter = std::this_thread::get_id();
+    inputs = impl_->inputs;  // fixed from now on: adding to the graph fails while starting
+    outputs = impl_->outputs;
+    remember = impl_->remember;
   }
   // Ends the start on every way out: a teardown requested meanwhile waits for this.
   auto finish_starting = [this] {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     impl_->starting = false;
     impl_->cv.notify_all();
   };
@@ -282,7 +300,7 @@ void StreamingCore::start() {
     ~StartingDone() { done(); }
   } starting_done{finish_starting};
   {
-    std::lock_guard lock(g_active_mu);
+    MutexLock lock(g_active_mu);
     if (g_active != nullptr) {
       throw UsageError(
           "Only one StreamingContext may be started in this process; stop the other one first");
@@ -313,10 +331,10 @@ void StreamingCore::start() {
     impl_->checkpoints->setUp(reachableNodes(), zero);
     if (conf_.getBool("ember.streaming.backpressure.enabled")) {
       impl_->rate_controller =
-          std::make_unique<RateController>(conf_, batch_duration_.milliseconds(), impl_->inputs);
+          std::make_unique<RateController>(conf_, batch_duration_.milliseconds(), inputs);
     }
-    for (auto& out : impl_->outputs) {
-      out->node().rememberAtLeast(impl_->remember);
+    for (auto& out : outputs) {
+      out->node().rememberAtLeast(remember);
       out->node().initialize(zero);
     }
     // Stateful nodes the outputs depend on, each once, upstream ones first.
@@ -326,16 +344,16 @@ void StreamingCore::start() {
       for (const auto& p : n->parents()) visit(p.get());
       if (n->mustMaterialize()) graph.stateful.push_back(n);
     };
-    for (auto& out : impl_->outputs) visit(&out->node());
+    for (auto& out : outputs) visit(&out->node());
   } catch (...) {
     impl_->checkpoints->abandon();
     impl_->rate_controller.reset();
-    std::lock_guard lock(g_active_mu);
+    MutexLock lock(g_active_mu);
     g_active = nullptr;
     throw;
   }
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     impl_->zero_time = zero;
     impl_->state = ContextState::kActive;
   }
@@ -343,7 +361,7 @@ void StreamingCore::start() {
   try {
     raiseOpenFileLimit();  // sources, sinks, the log and UI clients need more than 1024
     startWebUi();
-    for (auto& in : impl_->inputs) in->startInput();
+    for (auto& in : inputs) in->startInput();
     std::optional<std::string> wal;
     if (conf_.getBool("ember.streaming.receiver.writeAheadLog.enable")) {
       auto dir = checkpointDir();
@@ -360,8 +378,8 @@ void StreamingCore::start() {
     // Leaves the context stopped and no longer the active one. The teardown waits for the
     // start to end, so end it first.
     {
-      std::lock_guard lock(impl_->mu);
-      requestTeardown(false);
+      MutexLock lock(impl_->mu);
+      impl_->requestTeardown(*this, false);
     }
     finish_starting();
     awaitStopped();
@@ -371,8 +389,8 @@ void StreamingCore::start() {
   int concurrent =
       static_cast<int>(std::max<int64_t>(1, conf_.getInt("ember.streaming.concurrentJobs")));
   impl_->scheduler->start(concurrent, impl_->rate_controller.get());
-  graph.inputs = impl_->inputs;
-  graph.outputs = impl_->outputs;
+  graph.inputs = std::move(inputs);
+  graph.outputs = std::move(outputs);
   graph.replay_until = replay_until;
   impl_->generator->start(std::move(graph), first);
 
@@ -399,7 +417,7 @@ void StreamingCore::stop(bool graceful) {
   // outside a start() under way on this thread (the teardown waits for it).
   bool wait = !onEngineThread();
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (impl_->state == ContextState::kInitialized && !impl_->starting) {
       impl_->state = ContextState::kStopped;  // nothing runs yet: nothing to tear down
       impl_->cv.notify_all();
@@ -408,7 +426,7 @@ void StreamingCore::stop(bool graceful) {
     bool starter = impl_->starter == std::this_thread::get_id();
     if (impl_->starting && starter) wait = false;
     if (onReceiverThread() && !starter) wait = false;  // a receiver's thread, that onStop joins
-    requestTeardown(graceful);
+    impl_->requestTeardown(*this, graceful);
   }
   if (wait) awaitStopped();
 }
@@ -418,30 +436,30 @@ void StreamingCore::stopAsync(bool graceful) {
   stop(graceful);
 }
 
-void StreamingCore::requestTeardown(bool graceful) {
-  if (impl_->state == ContextState::kStopped || impl_->stop_requested) return;
-  impl_->stop_requested = true;
-  impl_->cv.notify_all();
-  impl_->teardown = std::thread([this, graceful] {
+void StreamingCore::Impl::requestTeardown(StreamingCore& core, bool graceful) {
+  if (state == ContextState::kStopped || stop_requested) return;
+  stop_requested = true;
+  cv.notify_all();
+  teardown = std::thread([this, &core, graceful] {
     markEngineThread();  // stop() from what the teardown calls (onStop, listeners) returns
     bool active;
     {
-      std::unique_lock lock(impl_->mu);
-      impl_->cv.wait(lock, [&] { return !impl_->starting; });
-      active = impl_->state == ContextState::kActive;
+      MutexLock lock(mu);
+      cv.wait(mu, [&]() EMBER_REQUIRES(mu) { return !starting; });
+      active = state == ContextState::kActive;
       if (!active) {
         // start() failed before the context became active; it cleaned up after itself.
-        impl_->state = ContextState::kStopped;
-        impl_->cv.notify_all();
+        state = ContextState::kStopped;
+        cv.notify_all();
       }
     }
-    if (active) stopNow(graceful);
+    if (active) core.stopNow(graceful);
   });
 }
 
 void StreamingCore::awaitStopped() {
-  std::unique_lock lock(impl_->mu);
-  impl_->cv.wait(lock, [&] { return impl_->state == ContextState::kStopped; });
+  MutexLock lock(impl_->mu);
+  impl_->cv.wait(impl_->mu, [&]() EMBER_REQUIRES(impl_->mu) { return impl_->stopped(); });
 }
 
 void StreamingCore::stopNow(bool graceful) {
@@ -460,7 +478,7 @@ void StreamingCore::stopNow(bool graceful) {
     while (receiver_tracker_->hasUnallocatedBlocks() &&
            std::chrono::steady_clock::now() < deadline) {
       {
-        std::lock_guard lock(impl_->mu);
+        MutexLock lock(impl_->mu);
         if (impl_->error) break;
       }
       Time next = impl_->generator->nextBatch();
@@ -482,10 +500,10 @@ void StreamingCore::stopNow(bool graceful) {
     scheduler.dropQueued();  // batches not started are dropped; running jobs finish
   }
   scheduler.stop();
-  for (auto& in : impl_->inputs) in->stopInput();
+  for (auto& in : impl_->inputList()) in->stopInput();
   impl_->checkpoints->stop();  // writes what was handed over
   {
-    std::lock_guard lock(g_active_mu);
+    MutexLock lock(g_active_mu);
     if (g_active == this) g_active = nullptr;
   }
   std::fflush(stdout);
@@ -495,7 +513,7 @@ void StreamingCore::stopNow(bool graceful) {
   logInfo(kLog, "StreamingContext stopped");
   // Waiters may destroy the context as soon as they see kStopped; its destructor joins this
   // thread, so the context outlives this last use.
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   impl_->state = ContextState::kStopped;
   impl_->cv.notify_all();
 }
@@ -503,42 +521,42 @@ void StreamingCore::stopNow(bool graceful) {
 void StreamingCore::startWebUi() {
   if (!conf_.getBool("ember.ui.enabled")) return;
   std::map<int, std::string> streams;
-  for (auto& in : impl_->inputs) streams[in->node().id()] = in->node().name();
+  for (auto& in : impl_->inputList()) streams[in->node().id()] = in->node().name();
   impl_->web_ui = std::make_unique<ui::WebUi>(*this, std::move(streams));
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   impl_->ui_port = impl_->web_ui->port();
 }
 
 void StreamingCore::stopWebUi() {
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     impl_->ui_port.reset();
   }
   impl_->web_ui.reset();
 }
 
 std::optional<int> StreamingCore::uiPort() const {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   return impl_->ui_port;
 }
 
 void StreamingCore::awaitTermination() {
-  std::unique_lock lock(impl_->mu);
-  impl_->cv.wait(lock, [&] { return impl_->state == ContextState::kStopped; });
+  MutexLock lock(impl_->mu);
+  impl_->cv.wait(impl_->mu, [&]() EMBER_REQUIRES(impl_->mu) { return impl_->stopped(); });
   if (impl_->error) std::rethrow_exception(impl_->error);
 }
 
 bool StreamingCore::awaitTerminationOrTimeout(int64_t timeout_ms) {
-  std::unique_lock lock(impl_->mu);
-  bool stopped = impl_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                                    [&] { return impl_->state == ContextState::kStopped; });
+  MutexLock lock(impl_->mu);
+  bool stopped = impl_->cv.wait_for(impl_->mu, std::chrono::milliseconds(timeout_ms),
+                                    [&]() EMBER_REQUIRES(impl_->mu) { return impl_->stopped(); });
   if (stopped && impl_->error) std::rethrow_exception(impl_->error);
   return stopped;
 }
 
 void StreamingCore::reportError(std::exception_ptr error) {
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (impl_->error) return;
     impl_->error = error;
   }

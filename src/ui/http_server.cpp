@@ -101,17 +101,47 @@ std::string decode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
-/// One parsed request head, or the status to refuse it with.
-struct Head {
-  int error = 0;  // 0: fine; else the status to answer and close with
-  std::string error_text;
-  HttpRequest request;
-  size_t content_length = 0;
-  bool keep_alive = true;
-};
+std::string serialize(const HttpResponse& r, bool head_only, bool keep_alive) {
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reasonPhrase(r.status) + "\r\n";
+  out += "Content-Type: " + r.content_type + "\r\n";
+  out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
+  out += "\r\n";
+  if (!head_only) out += r.body;
+  return out;
+}
 
-Head parseHead(std::string_view text, const HttpServerLimits& limits) {
-  Head head;
+HttpResponse plainError(int status, const std::string& why) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::to_string(status) + " " + reasonPhrase(status) + ": " + why + "\n";
+  return r;
+}
+
+}  // namespace
+
+void parseTarget(std::string_view target, std::string& path,
+                 std::multimap<std::string, std::string>& params) {
+  size_t q = target.find('?');
+  path = decode(target.substr(0, q), false);
+  if (q == std::string_view::npos) return;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string key = decode(pair.substr(0, eq), true);
+    std::string value = eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1), true);
+    params.emplace(std::move(key), std::move(value));
+  }
+}
+
+RequestHead parseRequestHead(std::string_view text, const HttpServerLimits& limits) {
+  RequestHead head;
   auto refuse = [&](int status, std::string why) {
     head.error = status;
     head.error_text = std::move(why);
@@ -182,52 +212,12 @@ Head parseHead(std::string_view text, const HttpServerLimits& limits) {
   return head;
 }
 
-/// Where the head ends (just past its blank line), if it has arrived.
-std::optional<size_t> headEnd(std::string_view in) {
+std::optional<size_t> requestHeadEnd(std::string_view in) {
   for (size_t pos = in.find('\n'); pos != std::string_view::npos; pos = in.find('\n', pos + 1)) {
     if (pos + 1 < in.size() && in[pos + 1] == '\n') return pos + 2;
     if (pos + 2 < in.size() && in[pos + 1] == '\r' && in[pos + 2] == '\n') return pos + 3;
   }
   return std::nullopt;
-}
-
-std::string serialize(const HttpResponse& r, bool head_only, bool keep_alive) {
-  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reasonPhrase(r.status) + "\r\n";
-  out += "Content-Type: " + r.content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
-  out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
-  for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
-  out += "\r\n";
-  if (!head_only) out += r.body;
-  return out;
-}
-
-HttpResponse plainError(int status, const std::string& why) {
-  HttpResponse r;
-  r.status = status;
-  r.content_type = "text/plain; charset=utf-8";
-  r.body = std::to_string(status) + " " + reasonPhrase(status) + ": " + why + "\n";
-  return r;
-}
-
-}  // namespace
-
-void parseTarget(std::string_view target, std::string& path,
-                 std::multimap<std::string, std::string>& params) {
-  size_t q = target.find('?');
-  path = decode(target.substr(0, q), false);
-  if (q == std::string_view::npos) return;
-  std::string_view query = target.substr(q + 1);
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    std::string key = decode(pair.substr(0, eq), true);
-    std::string value = eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1), true);
-    params.emplace(std::move(key), std::move(value));
-  }
 }
 
 // ---- the loop ---------------------------------------------------------------------------
@@ -390,7 +380,7 @@ struct HttpServer::Loop {
   /// Answers the requests that have fully arrived, one at a time.
   void serve(int fd, Conn& conn) {
     while (conn.out.empty() && !conn.close_after_write && !conn.in.empty()) {
-      auto end = headEnd(conn.in);
+      auto end = requestHeadEnd(conn.in);
       if (!end) {
         if (conn.in.size() > limits().max_header_bytes) {
           reject(fd, conn, 431,
@@ -403,7 +393,7 @@ struct HttpServer::Loop {
                "request head over " + std::to_string(limits().max_header_bytes) + " bytes");
         return;
       }
-      Head head = parseHead(std::string_view(conn.in).substr(0, *end), limits());
+      RequestHead head = parseRequestHead(std::string_view(conn.in).substr(0, *end), limits());
       if (head.error != 0) {
         reject(fd, conn, head.error, head.error_text);
         return;

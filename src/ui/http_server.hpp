@@ -18,7 +18,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "ui/http.hpp"
@@ -69,6 +71,20 @@ class HttpServer {
   int wake_fd_ = -1;
   std::thread thread_;
 };
+
+/// A request's line and headers as parsed, or the status to refuse them with.
+struct RequestHead {
+  int error = 0;  // 0: fine; else the status to answer and close with
+  std::string error_text;
+  HttpRequest request;
+  size_t content_length = 0;
+  bool keep_alive = true;
+};
+
+/// Where a request's head ends in `in` (just past its blank line), once it has arrived.
+std::optional<size_t> requestHeadEnd(std::string_view in);
+/// Parses a request head (`in` up to `requestHeadEnd`) within `limits`.
+RequestHead parseRequestHead(std::string_view head, const HttpServerLimits& limits);
 
 /// Splits a request target into its percent-decoded path and query parameters.
 void parseTarget(std::string_view target, std::string& path,

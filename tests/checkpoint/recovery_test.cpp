@@ -45,12 +45,15 @@ struct Run {
   std::unique_ptr<BatchCollector<std::pair<std::string, int64_t>>> out;
 };
 
-Run startFrom(const std::string& dir, const Build& build, Duration interval = Seconds(2),
+/// `interval`: the stream's checkpoint interval (nullopt: the default).
+Run startFrom(const std::string& dir, const Build& build,
+              std::optional<Duration> interval = Seconds(2),
               const Conf& conf = testing::testConf()) {
   Run run;
   run.ssc = StreamingContext::getOrCreate(dir, [&] {
     auto ssc = std::make_unique<StreamingContext>(conf, Seconds(1));
-    auto stream = build(*ssc).checkpoint(interval);
+    auto stream = build(*ssc);
+    if (interval) stream = stream.checkpoint(*interval);
     run.out = std::make_unique<BatchCollector<std::pair<std::string, int64_t>>>(stream);
     return ssc;
   });
@@ -126,6 +129,35 @@ TEST(Recovery, UpdateStateByKeyGoesOnFromTheCheckpoint) {
   };
   // Checkpoints every 2 batches: the one after batch 4 is the newest when 5 batches ran.
   expectRecoveryMatchesReference(build, 5, 10, 4000);
+}
+
+TEST(Recovery, AJobStoppedBeforeItsFirstCheckpointIntervalIsRecovered) {
+  auto input = wordInput(6);
+  Build build = [&](StreamingContext& ssc) {
+    return testing::timedStream(ssc, input)
+        .map([](const std::string& w) { return std::pair(w, int64_t{1}); })
+        .updateStateByKey(countUpdate);
+  };
+  auto expected = reference(build, 6);
+  TempDir dir;
+  {
+    auto run = startFrom(dir.str(), build, std::nullopt);  // the default interval: 10 s
+    run.ssc->start();
+    run.ssc->clock().advance(Seconds(3));
+    run.ssc->stop();
+  }
+  // The first batch wrote a checkpoint; the batch log holds the two after it.
+  EXPECT_EQ(newestCheckpoint(dir.path()), 1000);
+  auto run = startFrom(dir.str(), build, std::nullopt);
+  ASSERT_TRUE(run.ssc->recoveredFrom());
+  EXPECT_EQ(run.ssc->recoveredFrom()->milliseconds(), 3000);
+  run.ssc->start();
+  run.ssc->clock().advance(Seconds(3));
+  run.ssc->stop();
+  auto after = run.out->sortedBatches();
+  ASSERT_EQ(after.size(), 3u);
+  for (size_t i = 0; i < after.size(); ++i)
+    EXPECT_EQ(after[i], expected[3 + i]) << "batch " << 4 + i;
 }
 
 /// mapWithState counts per word, (word, -1) when a word times out after 3 s idle.
@@ -432,17 +464,20 @@ TEST(Recovery, DefaultIntervalIsTheFirstMultipleOfTheBatchOfAtLeastTenSeconds) {
         })
         .foreachRDD([](const RDD<std::pair<int64_t, int64_t>>&) {});
     ssc.start();
-    // One checkpoint at a time: a newer one would replace one still waiting to be written.
-    for (int64_t t : {expected_ms, 2 * expected_ms}) {
-      ssc.clock().advance(Milliseconds(expected_ms));
+    // The first batch writes the first checkpoint; then one per interval. One at a time: a
+    // newer one would replace one still waiting to be written.
+    std::set<std::string> expected;
+    int64_t now = 0;
+    for (int64_t t : {batch_ms, expected_ms, 2 * expected_ms}) {
+      if (t == now) continue;
+      ssc.clock().advance(Milliseconds(t - now));
+      now = t;
+      expected.insert("checkpoint-" + std::to_string(t));
       EXPECT_TRUE(testing::waitUntil(
           [&] { return fs::exists(dir.path() / ("checkpoint-" + std::to_string(t))); }));
     }
     ssc.stop();
-    EXPECT_EQ(checkpointFiles(dir.path()),
-              (std::set<std::string>{"checkpoint-" + std::to_string(expected_ms),
-                                     "checkpoint-" + std::to_string(2 * expected_ms)}))
-        << "batch " << batch_ms << " ms";
+    EXPECT_EQ(checkpointFiles(dir.path()), expected) << "batch " << batch_ms << " ms";
   }
 }
 
@@ -580,7 +615,7 @@ TEST(Recovery, AFailedBatchIsNeverCheckpointed) {
   EXPECT_THROW(ssc.awaitTermination(), BatchFailedError);
   // Batch 4 failed: a restart must run it again, so no checkpoint or batch record may say it
   // is done.
-  EXPECT_EQ(checkpointFiles(dir.path()), (std::set<std::string>{"checkpoint-2000"}));
+  EXPECT_EQ(newestCheckpoint(dir.path()), 2000);
   auto records = detail::BatchLog::readAll(dir.str());
   EXPECT_EQ(records.count(3000), 1u);
   EXPECT_EQ(records.count(4000), 0u);

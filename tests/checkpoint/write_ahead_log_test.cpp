@@ -207,7 +207,7 @@ TEST(ReceiverWriteAheadLog, BlocksNotCoveredByTheCheckpointAreProcessedAfterARes
     auto job = startWalJob(dir.str());
     job.receiver->push({"a", "b"}, "1");
     job.ssc->clock().advance(Seconds(2));  // batches 1 and 2; the checkpoint of batch 2
-    ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().written == 1; }));
+    ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().last == Time(2000); }));
     job.receiver->push({"b", "c"}, "2");
     job.ssc->clock().advance(Seconds(1));  // batch 3 processes it: no checkpoint covers it
     job.receiver->push({"c", "d"}, "3");   // stored (durable), not yet in any batch
@@ -233,12 +233,12 @@ TEST(ReceiverWriteAheadLog, BatchesAfterTheCheckpointGetTheirLoggedBlocksBackAft
     auto job = startWalJob(dir.str());
     job.receiver->push({"a"}, "1");
     job.ssc->clock().advance(Seconds(2));  // the checkpoint of batch 2
-    ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().written == 1; }));
+    ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().last == Time(2000); }));
     job.receiver->push({"b", "c"}, "2");
     job.ssc->clock().advance(Seconds(1));  // batch 3
     job.receiver->push({"c"}, "3");
     job.ssc->clock().advance(Seconds(1));  // batch 4: the checkpoint of batch 4
-    ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().written == 2; }));
+    ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().last == Time(4000); }));
     job.receiver->push({"d", "a"}, "4");
     job.ssc->clock().advance(Seconds(1));  // batch 5
     job.ssc->stop();
@@ -258,11 +258,12 @@ TEST(ReceiverWriteAheadLog, BatchesAfterTheCheckpointGetTheirLoggedBlocksBackAft
 TEST(ReceiverWriteAheadLog, SegmentsGoOnceACheckpointCoversThem) {
   testing::TempDir dir;
   auto job = startWalJob(dir.str());
+  job.ssc->clock().advance(Seconds(1));  // batch 1 writes the first checkpoint
+  ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().last == Time(1000); }));
   job.receiver->push({"a"}, "1");
-  job.ssc->clock().advance(Seconds(1));
   EXPECT_FALSE(fs::is_empty(dir.path() / "receivedBlockData"));
   job.ssc->clock().advance(Seconds(1));  // checkpoint of batch 2 covers the block
-  ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().written == 1; }));
+  ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().last == Time(2000); }));
   EXPECT_TRUE(fs::is_empty(dir.path() / "receivedBlockData"));
   job.ssc->stop();
 }
@@ -273,7 +274,7 @@ TEST(ReceiverWriteAheadLog, NumberingGoesOnAfterTheCheckpointDeletedEverySegment
     auto job = startWalJob(dir.str());
     job.receiver->push({"a"}, "1");
     job.ssc->clock().advance(Seconds(2));  // the checkpoint covers the block: log emptied
-    ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().written == 1; }));
+    ASSERT_TRUE(testing::waitUntil([&] { return job.ssc->checkpointStats().last == Time(2000); }));
     job.ssc->stop();
   }
   {

@@ -613,6 +613,24 @@ TEST(ConfFile, BadValueNamesFileAndLine) {
   EXPECT_NE(message.find("a duration such as 200ms"), std::string::npos) << message;
 }
 
+TEST(ConfFile, AValueWithControlBytesOrHugeIsShownEscapedAndCut) {
+  // Found by fuzz/conf_fuzzer.cpp: a NUL in the value ended the message (what() is a C
+  // string) before the key and the file were named.
+  CleanEnvironment clean;
+  TempDir dir;
+  fs::path file = dir.write("nul.conf", std::string("spark.streaming.receiver.maxRate 3\0x\n", 37));
+  std::string message = confErrorOf([&] { Conf::load(file); });
+  EXPECT_NE(message.find("'3\\x00x'"), std::string::npos) << message;
+  EXPECT_NE(message.find(file.string() + ":1"), std::string::npos) << message;
+
+  fs::path huge =
+      dir.write("huge.conf", "ember.streaming.concurrentJobs " + std::string(5000, '7') + "x\n");
+  message = confErrorOf([&] { Conf::load(huge); });
+  EXPECT_NE(message.find("(cut, 5001 bytes)"), std::string::npos) << message;
+  EXPECT_NE(message.find(huge.string() + ":1"), std::string::npos) << message;
+  EXPECT_LT(message.size(), 1000u) << message;
+}
+
 TEST(ConfFile, SyntaxErrorsNameFileAndLine) {
   CleanEnvironment clean;
   TempDir dir;

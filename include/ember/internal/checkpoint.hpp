@@ -92,6 +92,11 @@ class BatchLog {
   /// Every intact record in `directory`'s logs, by batch time. A log is read up to its
   /// first torn or corrupt record, with a warning naming the file.
   static std::map<int64_t, BatchRecord> readAll(const std::string& directory);
+  /// The records of one log's bytes, up to the first torn or corrupt one, into `out`.
+  /// Returns where reading stopped (`bytes.size()`: at the end) and, if before the end,
+  /// what was found there in `problem`.
+  static size_t parse(std::string_view bytes, std::map<int64_t, BatchRecord>& out,
+                      std::string& problem);
 
  private:
   std::string directory_;

@@ -5,6 +5,7 @@
 /// once, as lines or as fixed-length records.
 
 #include <ember/internal/dstream_node.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -69,12 +70,14 @@ class FileInputNode final : public DStreamNode<std::string>, public InputNode {
 
   std::string directory_;
   Options options_;
-  bool glob_;              // `directory_` is a glob pattern of directories
-  mutable std::mutex mu_;  // the generator changes the sets below; checkpoints read them
-  std::map<Time, std::vector<FileId>> selected_;  // files read into each recent batch
-  std::optional<Time> restored_;                  // recovered: files were not listed at start
-  std::set<FileId> seen_;                         // present at start, or already read
-  std::set<FileId> warned_;                       // unreadable files already reported
+  bool glob_;  // `directory_` is a glob pattern of directories
+  // The generator changes these; checkpoints and the batch log read them.
+  mutable Mutex mu_;
+  std::map<Time, std::vector<FileId>> selected_ EMBER_GUARDED_BY(mu_);  // files of each batch
+  std::optional<Time> restored_ EMBER_GUARDED_BY(mu_);  // recovered: files not listed at start
+  std::set<FileId> seen_ EMBER_GUARDED_BY(mu_);         // present at start, or already read
+  // The generator's thread alone uses these.
+  std::set<FileId> warned_;  // unreadable files already reported
   bool warned_missing_dir_ = false;
 };
 

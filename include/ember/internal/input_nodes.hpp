@@ -4,6 +4,7 @@
 #include <deque>
 #include <ember/internal/dstream_node.hpp>
 #include <ember/internal/receiver_tracker.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/rdd.hpp>
 #include <ember/receiver.hpp>
 #include <mutex>
@@ -16,16 +17,16 @@ template <class T>
 class RddQueue {
  public:
   void push(RDD<T> rdd) {
-    std::lock_guard lock(mu_);
+    detail::MutexLock lock(mu_);
     queue_.push_back(std::move(rdd));
   }
   size_t size() const {
-    std::lock_guard lock(mu_);
+    detail::MutexLock lock(mu_);
     return queue_.size();
   }
   /// Takes the first RDD (`one_at_a_time`) or all of them.
   std::vector<RDD<T>> take(bool one_at_a_time) {
-    std::lock_guard lock(mu_);
+    detail::MutexLock lock(mu_);
     std::vector<RDD<T>> out;
     if (queue_.empty()) return out;
     if (one_at_a_time) {
@@ -39,8 +40,8 @@ class RddQueue {
   }
 
  private:
-  mutable std::mutex mu_;
-  std::deque<RDD<T>> queue_;
+  mutable detail::Mutex mu_;
+  std::deque<RDD<T>> queue_ EMBER_GUARDED_BY(mu_);
 };
 
 namespace detail {

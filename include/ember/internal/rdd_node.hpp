@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <ember/internal/arena.hpp>
 #include <ember/internal/runtime.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -67,7 +68,7 @@ class RddNodeBase {
   /// them (elements of a type that cannot be made owning, such as a struct with views).
   void pin(std::vector<KeepAlive> owners) {
     if (owners.empty()) return;
-    std::lock_guard lock(pinned_mu_);
+    MutexLock lock(pinned_mu_);
     for (auto& o : owners) pinned_.push_back(std::move(o));
   }
 
@@ -75,8 +76,8 @@ class RddNodeBase {
   std::shared_ptr<Runtime> runtime_;
   int id_;
   std::string name_;
-  std::mutex pinned_mu_;
-  std::vector<KeepAlive> pinned_;
+  Mutex pinned_mu_;
+  std::vector<KeepAlive> pinned_ EMBER_GUARDED_BY(pinned_mu_);
 };
 
 template <class T>
@@ -456,7 +457,7 @@ class CachedRdd final : public RddNode<T> {
   void prepare() override { parent_->prepare(); }
   void compute(size_t p, ChunkSink<T>& out) override {
     Slot& slot = slots_[p];
-    std::lock_guard lock(slot.mu);
+    MutexLock lock(slot.mu);
     if (!slot.data) {
       VectorSink<T> sink;
       parent_->compute(p, sink);
@@ -470,9 +471,9 @@ class CachedRdd final : public RddNode<T> {
 
  private:
   struct Slot {
-    std::mutex mu;
-    std::shared_ptr<const std::vector<T>> data;
-    std::vector<KeepAlive> owners;
+    Mutex mu;
+    std::shared_ptr<const std::vector<T>> data EMBER_GUARDED_BY(mu);
+    std::vector<KeepAlive> owners EMBER_GUARDED_BY(mu);
   };
   RddPtr<T> parent_;
   std::vector<Slot> slots_;
@@ -491,10 +492,24 @@ class AggregateRdd final : public RddNode<A> {
         comb_(std::move(comb)),
         emit_when_empty_(emit_when_empty) {}
   size_t numPartitions() const override { return 1; }
-  void prepare() override {
+  void prepare() override { (void)folded(); }
+  void compute(size_t, ChunkSink<A>& out) override {
+    std::shared_ptr<const Folded> f = folded();
+    for (const auto& o : f->owners) out.keepAlive(o);
+    if (f->value) out.push(std::span<const A>(&*f->value, 1));
+  }
+
+ private:
+  struct Folded {
+    std::optional<A> value;
+    std::vector<KeepAlive> owners;
+  };
+
+  /// The fold, computed by the first caller; later ones share it.
+  std::shared_ptr<const Folded> folded() {
     parent_->prepare();
-    std::lock_guard lock(mu_);
-    if (done_) return;
+    MutexLock lock(mu_);
+    if (folded_) return folded_;
     size_t n = parent_->numPartitions();
     std::vector<std::optional<A>> partials(n);
     std::vector<std::vector<KeepAlive>> owners(n);
@@ -515,31 +530,25 @@ class AggregateRdd final : public RddNode<A> {
       partials[p] = sink.any ? std::optional<A>(std::move(sink.acc)) : std::nullopt;
       owners[p] = std::move(sink.owners);
     });
+    auto f = std::make_shared<Folded>();
     for (size_t p = 0; p < n; ++p) {
       if (!partials[p]) continue;
-      result_ =
-          result_ ? comb_(std::move(*result_), std::move(*partials[p])) : std::move(partials[p]);
-      for (auto& o : owners[p]) owners_.push_back(std::move(o));
+      f->value =
+          f->value ? comb_(std::move(*f->value), std::move(*partials[p])) : std::move(partials[p]);
+      for (auto& o : owners[p]) f->owners.push_back(std::move(o));
     }
-    if (!result_ && emit_when_empty_) result_ = zero_;
-    done_ = true;
-  }
-  void compute(size_t, ChunkSink<A>& out) override {
-    prepare();
-    for (const auto& o : owners_) out.keepAlive(o);
-    if (result_) out.push(std::span<const A>(&*result_, 1));
+    if (!f->value && emit_when_empty_) f->value = zero_;
+    folded_ = std::move(f);
+    return folded_;
   }
 
- private:
   RddPtr<T> parent_;
   A zero_;
   Seq seq_;
   Comb comb_;
   bool emit_when_empty_;
-  std::mutex mu_;
-  bool done_ = false;
-  std::optional<A> result_;
-  std::vector<KeepAlive> owners_;
+  Mutex mu_;
+  std::shared_ptr<const Folded> folded_ EMBER_GUARDED_BY(mu_);
 };
 
 /// A globally sorted copy of its parent (`sortBy`, `sortByKey`), cut into `partitions`
@@ -554,43 +563,51 @@ class SortedRdd final : public RddNode<T> {
         ascending_(ascending),
         partitions_(std::max<size_t>(partitions, 1)) {}
   size_t numPartitions() const override { return partitions_; }
-  void prepare() override {
+  void prepare() override { (void)sorted(); }
+  void compute(size_t p, ChunkSink<T>& out) override {
+    std::shared_ptr<const Sorted> sorted = this->sorted();
+    for (const auto& o : sorted->owners) out.keepAlive(o);
+    out.keepAlive(sorted);
+    size_t n = sorted->data.size();
+    size_t begin = p * n / partitions_, end = (p + 1) * n / partitions_;
+    if (end > begin) out.push(std::span<const T>(sorted->data.data() + begin, end - begin));
+  }
+
+ private:
+  struct Sorted {
+    std::vector<T> data;
+    std::vector<KeepAlive> owners;
+  };
+
+  /// The sorted elements, computed by the first caller; later ones share them.
+  std::shared_ptr<const Sorted> sorted() {
     parent_->prepare();
-    std::lock_guard lock(mu_);
-    if (sorted_) return;
+    MutexLock lock(mu_);
+    if (sorted_) return sorted_;
     std::vector<VectorSink<T>> parts(parent_->numPartitions());
     this->runtime()->runTasks(this->name(), parts.size(), [&](size_t p) {
       parts[p] = VectorSink<T>();
       parent_->compute(p, parts[p]);
     });
-    auto all = std::make_shared<std::vector<T>>();
+    auto all = std::make_shared<Sorted>();
     for (auto& part : parts) {
-      all->insert(all->end(), std::make_move_iterator(part.data.begin()),
-                  std::make_move_iterator(part.data.end()));
-      for (auto& o : part.owners) owners_.push_back(std::move(o));
+      all->data.insert(all->data.end(), std::make_move_iterator(part.data.begin()),
+                       std::make_move_iterator(part.data.end()));
+      for (auto& o : part.owners) all->owners.push_back(std::move(o));
     }
-    std::stable_sort(all->begin(), all->end(), [&](const T& a, const T& b) {
+    std::stable_sort(all->data.begin(), all->data.end(), [&](const T& a, const T& b) {
       return ascending_ ? key_(a) < key_(b) : key_(b) < key_(a);
     });
     sorted_ = std::move(all);
-  }
-  void compute(size_t p, ChunkSink<T>& out) override {
-    prepare();
-    for (const auto& o : owners_) out.keepAlive(o);
-    out.keepAlive(sorted_);
-    size_t n = sorted_->size();
-    size_t begin = p * n / partitions_, end = (p + 1) * n / partitions_;
-    if (end > begin) out.push(std::span<const T>(sorted_->data() + begin, end - begin));
+    return sorted_;
   }
 
- private:
   RddPtr<T> parent_;
   KeyF key_;
   bool ascending_;
   size_t partitions_;
-  std::mutex mu_;
-  std::shared_ptr<const std::vector<T>> sorted_;
-  std::vector<KeepAlive> owners_;
+  Mutex mu_;
+  std::shared_ptr<const Sorted> sorted_ EMBER_GUARDED_BY(mu_);
 };
 
 }  // namespace ember::detail

@@ -82,25 +82,20 @@ class LineSocketReceiver final : public SocketReceiverBase<std::string> {
   bool warned_long_line_ = false;
 };
 
-/// Splits received bytes into frames (4-byte big-endian length, then the bytes), decodes
-/// each as `std::vector<T>` and stores it as one block.
+/// Cuts a byte stream into frames (4-byte big-endian length, then `encode(std::vector<T>)`)
+/// and decodes each, bounded by `max_frame` both in bytes on the wire and in memory once
+/// decoded (small encodings can stand for large objects: an empty string is 1 byte encoded,
+/// 32 in memory).
 template <class T>
-class RawSocketReceiver final : public SocketReceiverBase<T> {
-  static_assert(!Own<T>::kBorrows,
-                "rawSocketStream needs an owning element type (std::string, not std::string_view)");
-
+class FrameDecoder {
  public:
-  /// `max_frame`: ember.streaming.socket.maxFrameSize, for bytes on the wire and decoded.
-  RawSocketReceiver(std::string host, int port, uint32_t max_frame)
-      : SocketReceiverBase<T>(std::move(host), port), max_frame_(max_frame) {}
+  explicit FrameDecoder(uint32_t max_frame) : max_frame_(max_frame) {}
 
- protected:
-  std::string kind() const override { return "RawSocketReceiver"; }
-  void resetSession() override {
-    buffer_.clear();
-    frames_ = 0;
-  }
-  void onBytes(std::string_view bytes) override {
+  /// Takes the next `bytes` of the stream and calls `deliver(std::vector<T>&&)` for every
+  /// frame they complete. Throws `DecodeError` naming the frame that is too large or
+  /// cannot be decoded.
+  template <class Deliver>
+  void feed(std::string_view bytes, Deliver&& deliver) {
     buffer_.append(bytes);
     size_t pos = 0;
     while (buffer_.size() - pos >= 4) {
@@ -113,8 +108,6 @@ class RawSocketReceiver final : public SocketReceiverBase<T> {
       }
       if (buffer_.size() - pos - 4 < len) break;
       std::string_view frame(buffer_.data() + pos + 4, len);
-      // Small encodings can stand for large objects (an empty string: 1 byte, 32 in memory):
-      // bound what the frame becomes too.
       ByteReader count_reader(frame);
       uint64_t count = frame.empty() ? 0 : count_reader.readVarint();
       if (count > max_frame_ / sizeof(T)) {
@@ -129,24 +122,53 @@ class RawSocketReceiver final : public SocketReceiverBase<T> {
       } catch (const DecodeError& e) {
         throw DecodeError("frame " + std::to_string(frames_) + " cannot be decoded: " + e.what());
       }
-      this->store(std::move(records));
-      ++frames_;
       pos += 4 + len;
+      ++frames_;
+      deliver(std::move(records));
     }
     buffer_.erase(0, pos);
   }
-  void finishSession() override {
-    if (!buffer_.empty()) {
-      logWarn("RawSocketReceiver", this->name() + ": connection ended inside a frame; " +
-                                       std::to_string(buffer_.size()) +
-                                       " bytes of an incomplete frame dropped");
-    }
+  /// Bytes of a frame not complete yet.
+  size_t pending() const { return buffer_.size(); }
+  uint64_t frames() const { return frames_; }
+  void reset() {
+    buffer_.clear();
+    frames_ = 0;
   }
 
  private:
   uint32_t max_frame_;
   std::string buffer_;
   uint64_t frames_ = 0;
+};
+
+/// Splits received bytes into frames (see `FrameDecoder`) and stores each as one block.
+template <class T>
+class RawSocketReceiver final : public SocketReceiverBase<T> {
+  static_assert(!Own<T>::kBorrows,
+                "rawSocketStream needs an owning element type (std::string, not std::string_view)");
+
+ public:
+  /// `max_frame`: ember.streaming.socket.maxFrameSize, for bytes on the wire and decoded.
+  RawSocketReceiver(std::string host, int port, uint32_t max_frame)
+      : SocketReceiverBase<T>(std::move(host), port), frames_(max_frame) {}
+
+ protected:
+  std::string kind() const override { return "RawSocketReceiver"; }
+  void resetSession() override { frames_.reset(); }
+  void onBytes(std::string_view bytes) override {
+    frames_.feed(bytes, [this](std::vector<T>&& records) { this->store(std::move(records)); });
+  }
+  void finishSession() override {
+    if (frames_.pending() != 0) {
+      logWarn("RawSocketReceiver", this->name() + ": connection ended inside a frame; " +
+                                       std::to_string(frames_.pending()) +
+                                       " bytes of an incomplete frame dropped");
+    }
+  }
+
+ private:
+  FrameDecoder<T> frames_;
 };
 
 }  // namespace ember::detail

@@ -137,11 +137,9 @@ class StreamingCore {
 
  private:
   struct Impl;
-  /// Starts the teardown thread unless it runs or ran already; call with `Impl::mu` held.
-  void requestTeardown(bool graceful);
   /// Waits until the teardown has finished.
   void awaitStopped();
-  /// The teardown, on the thread `requestTeardown` started.
+  /// The teardown, on the thread `Impl::requestTeardown` started.
   void stopNow(bool graceful);
   /// Every job of batch `t` has run (`error`: the first that failed).
   void batchDone(Time t, std::exception_ptr error);

@@ -19,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ember::detail {
@@ -63,6 +64,18 @@ class WriteAheadLog {
   const std::string& directory() const { return directory_; }
   /// Segment files present (for tests).
   std::vector<std::string> segments() const;
+
+  /// What one segment's bytes hold.
+  struct SegmentContents {
+    std::vector<LoggedBlock> blocks;  // the intact records, in file order
+    uint64_t last = 0;                // their highest sequence number; 0: none
+    uint64_t corrupt = 0;             // whole records whose checksum or layout is wrong
+    uint64_t corrupt_bytes = 0;
+    size_t end = 0;  // where the whole records end; bytes after it are a record cut short
+  };
+  /// Reads a segment's bytes: a corrupt record is skipped and counted, reading goes on
+  /// with the next; a record cut short ends the readable part.
+  static SegmentContents parseSegment(std::string_view bytes);
 
   /// Tests only: `hook` runs in every `append` just before the sync (a slow disk); an empty
   /// one removes it. Set it while no log is written.
