@@ -98,20 +98,75 @@ ReadResult readWholeFile(const std::string& path, std::string& out, std::string&
   return ok ? ReadResult::kRead : ReadResult::kFailed;
 }
 
-std::vector<std::string> splitLines(const std::string& text) {
-  std::vector<std::string> lines;
+/// Calls `each(start, length)` for every record of `text`: lines without their newline (and
+/// one '\r' before it) when `record_length` is 0, else records of exactly that many bytes.
+template <class Each>
+void forEachRecord(const std::string& text, size_t record_length, Each&& each) {
+  if (record_length != 0) {
+    for (size_t pos = 0; pos + record_length <= text.size(); pos += record_length) {
+      each(pos, record_length);
+    }
+    return;
+  }
   size_t start = 0;
   while (start < text.size()) {
     size_t nl = text.find('\n', start);
     size_t end = nl == std::string::npos ? text.size() : nl;
     size_t len = end - start;
     if (len > 0 && text[end - 1] == '\r') --len;
-    lines.emplace_back(text, start, len);
+    each(start, len);
     if (nl == std::string::npos) break;
     start = nl + 1;
   }
-  return lines;
 }
+
+size_t countRecords(const std::string& text, size_t record_length) {
+  if (record_length != 0) return text.size() / record_length;
+  size_t newlines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  return newlines + (!text.empty() && text.back() != '\n' ? 1 : 0);
+}
+
+/// A batch of a file stream: one partition per file, holding the file's bytes. A task cuts
+/// its file into strings a chunk at a time, so a file costs about its size in memory, not
+/// a string object per line for the whole file (32 bytes or more each: 16 times the size of
+/// a file of one-character lines).
+class FileRecordsRdd final : public RddNode<std::string> {
+ public:
+  FileRecordsRdd(std::shared_ptr<Runtime> runtime,
+                 std::vector<std::shared_ptr<const std::string>> files, size_t record_length,
+                 std::string name)
+      : RddNode<std::string>(std::move(runtime), std::move(name)),
+        files_(std::move(files)),
+        record_length_(record_length) {}
+  size_t numPartitions() const override { return files_.size(); }
+  void prepare() override {}
+  void compute(size_t p, ChunkSink<std::string>& out) override {
+    const std::string& text = *files_[p];
+    auto chunk = std::make_shared<std::vector<std::string>>();
+    chunk->reserve(kChunkSize);
+    auto flush = [&] {
+      // Views into the strings stay valid as long as the chunk: downstream keeps it alive
+      // if it holds any; if not, the chunk is reused.
+      out.keepAlive(chunk);
+      out.push(std::span<const std::string>(*chunk));
+      if (chunk.use_count() == 1) {
+        chunk->clear();
+      } else {
+        chunk = std::make_shared<std::vector<std::string>>();
+        chunk->reserve(kChunkSize);
+      }
+    };
+    forEachRecord(text, record_length_, [&](size_t start, size_t length) {
+      chunk->emplace_back(text, start, length);
+      if (chunk->size() == kChunkSize) flush();
+    });
+    if (!chunk->empty()) flush();
+  }
+
+ private:
+  std::vector<std::shared_ptr<const std::string>> files_;
+  size_t record_length_;
+};
 
 }  // namespace
 
@@ -160,18 +215,23 @@ std::optional<std::vector<FileInputNode::Candidate>> FileInputNode::listCandidat
   return out;
 }
 
-std::vector<std::string> FileInputNode::toRecords(const std::string& path,
-                                                  const std::string& bytes) const {
+void FileInputNode::checkWholeRecords(const std::string& path, const std::string& bytes) const {
   size_t n = options_.recordLength;
-  if (n == 0) return splitLines(bytes);
-  if (bytes.size() % n != 0) {
+  if (n != 0 && bytes.size() % n != 0) {
     throw IoError("binaryRecordsStream: file '" + path + "' has " + std::to_string(bytes.size()) +
                   " bytes, which is not a multiple of the record length " + std::to_string(n));
   }
-  std::vector<std::string> out;
-  out.reserve(bytes.size() / n);
-  for (size_t pos = 0; pos < bytes.size(); pos += n) out.emplace_back(bytes, pos, n);
-  return out;
+}
+
+RddPtr<std::string> FileInputNode::filesRdd(Time t,
+                                            std::vector<std::shared_ptr<const std::string>> files) {
+  int64_t records = 0;
+  for (const auto& bytes : files) {
+    records += static_cast<int64_t>(countRecords(*bytes, options_.recordLength));
+  }
+  core().reportInput(t, id(), records);
+  return std::make_shared<FileRecordsRdd>(core().runtime(), std::move(files), options_.recordLength,
+                                          name());
 }
 
 void FileInputNode::startInput() {
@@ -191,10 +251,8 @@ void FileInputNode::startInput() {
   }
 }
 
-std::shared_ptr<BlockRdd<std::string>> FileInputNode::readBatch(Time t,
-                                                                const std::vector<FileId>& files) {
-  std::vector<std::shared_ptr<const Block<std::string>>> blocks;
-  int64_t records = 0;
+RddPtr<std::string> FileInputNode::readBatch(Time t, const std::vector<FileId>& files) {
+  std::vector<std::shared_ptr<const std::string>> contents;
   for (const auto& [name, inode, mtime] : files) {
     std::string path = pathOf(name), text, error;
     if (readWholeFile(path, text, error) != ReadResult::kRead) {
@@ -203,13 +261,10 @@ std::shared_ptr<BlockRdd<std::string>> FileInputNode::readBatch(Time t,
                         (error.empty() ? "it is being written" : error) + "; it is left out");
       continue;
     }
-    auto block = std::make_shared<Block<std::string>>();
-    block->records = toRecords(path, text);
-    records += static_cast<int64_t>(block->records.size());
-    blocks.push_back(std::move(block));
+    checkWholeRecords(path, text);
+    contents.push_back(std::make_shared<const std::string>(std::move(text)));
   }
-  core().reportInput(t, id(), records);
-  return std::make_shared<BlockRdd<std::string>>(core().runtime(), std::move(blocks), name());
+  return filesRdd(t, std::move(contents));
 }
 
 std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
@@ -223,9 +278,8 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
       return readBatch(t, files);
     }
   }
-  std::vector<std::shared_ptr<const Block<std::string>>> blocks;
+  std::vector<std::shared_ptr<const std::string>> contents;
   std::vector<FileId> selected;
-  int64_t records = 0;
   std::string error;
   auto files = listCandidates(error);
   if (!files) {
@@ -262,10 +316,8 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
         case ReadResult::kRead:
           break;
       }
-      auto block = std::make_shared<Block<std::string>>();
-      block->records = toRecords(path, text);
-      records += static_cast<int64_t>(block->records.size());
-      blocks.push_back(std::move(block));
+      checkWholeRecords(path, text);
+      contents.push_back(std::make_shared<const std::string>(std::move(text)));
       selected.push_back(id);
       warned_.erase(id);
       logDebug(kLog, "Read " + path + " into batch " + t.toString());
@@ -288,8 +340,7 @@ std::optional<RddPtr<std::string>> FileInputNode::compute(Time t) {
     Duration keep = std::max(rememberDuration(), slideDuration() * 100);
     selected_.erase(selected_.begin(), selected_.lower_bound(t - keep));
   }
-  core().reportInput(t, id(), records);
-  return std::make_shared<BlockRdd<std::string>>(core().runtime(), std::move(blocks), name());
+  return filesRdd(t, std::move(contents));
 }
 
 std::function<void(ByteWriter&)> FileInputNode::checkpointSnapshot(Time t) {

@@ -58,15 +58,18 @@ class FileInputNode final : public DStreamNode<std::string>, public InputNode {
 
   /// Whether a file of this name has been read (or was present at start).
   bool seenName(const std::string& name) const;
-  std::shared_ptr<BlockRdd<std::string>> readBatch(Time t, const std::vector<FileId>& files);
+  /// The files of batch `t` again (a window after recovery asks for an old batch).
+  RddPtr<std::string> readBatch(Time t, const std::vector<FileId>& files);
+  /// The RDD of batch `t` over the files' bytes; reports the batch's record count.
+  RddPtr<std::string> filesRdd(Time t, std::vector<std::shared_ptr<const std::string>> files);
   /// The files to consider (hidden and filtered ones left out), oldest first; nullopt when
   /// the directory cannot be listed.
   std::optional<std::vector<Candidate>> listCandidates(std::string& error) const;
   std::string pathOf(const std::string& name) const {
     return glob_ ? name : directory_ + "/" + name;
   }
-  /// Splits a file's bytes into records; throws when they are not whole records.
-  std::vector<std::string> toRecords(const std::string& path, const std::string& bytes) const;
+  /// Throws when `bytes` are not whole records of `Options::recordLength`.
+  void checkWholeRecords(const std::string& path, const std::string& bytes) const;
 
   std::string directory_;
   Options options_;
