@@ -65,6 +65,8 @@ struct ConfKey {
   std::string_view choices{};   ///< kEnum only: accepted values, '|' separated
   int64_t min_value = std::numeric_limits<int64_t>::min();  ///< kInt/kDuration (ms)/kSize
   int64_t max_value = std::numeric_limits<int64_t>::max();  ///< kInt/kDuration (ms)/kSize
+  /// kDouble only: the value must be above `min_value`, not equal to it.
+  bool min_exclusive = false;
   /// kDuration only: unit of a number written without a suffix. Spark reads most durations
   /// in milliseconds but some (`fileStream.minRememberDuration`) in seconds; the alias must
   /// mean the same.

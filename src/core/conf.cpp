@@ -246,6 +246,9 @@ struct Master {
   std::optional<int> max_failures;
 };
 
+/// local[N] above this is refused: a thread each, beyond any machine's cores.
+constexpr int kMaxLocalThreads = 1024;
+
 std::optional<int> parsePositiveInt(std::string_view text) {
   text = trim(text);
   if (text.empty() || !std::all_of(text.begin(), text.end(), isDigit)) {
@@ -276,7 +279,7 @@ std::optional<Master> parseMaster(std::string_view text) {
   Master master;
   if (trim(threads) == "*") {
     master.threads = 0;
-  } else if (std::optional<int> n = parsePositiveInt(threads)) {
+  } else if (std::optional<int> n = parsePositiveInt(threads); n && *n <= kMaxLocalThreads) {
     master.threads = *n;
   } else {
     return std::nullopt;
@@ -314,6 +317,7 @@ std::string validate(const ConfKey& key, std::string_view written_key, std::stri
     case ConfType::kDouble: {
       std::optional<double> v = parseDouble(value);
       if (!v || *v < static_cast<double>(key.min_value) ||
+          (key.min_exclusive && *v == static_cast<double>(key.min_value)) ||
           *v > static_cast<double>(key.max_value)) {
         throw fail();
       }
@@ -509,6 +513,11 @@ void Conf::loadDefaultsFile(const std::filesystem::path& file) {
   if (!std::filesystem::exists(file, error)) {
     return;  // no defaults file is the normal case
   }
+  if (std::filesystem::is_directory(file, error)) {
+    throw ConfError("Cannot read configuration file '" + file.string() +
+                    "': it is a directory (EMBER_CONF_DIR names the directory that holds "
+                    "ember-defaults.conf)");
+  }
   std::ifstream in(file);
   if (!in) {
     throw ConfError("Cannot read configuration file '" + file.string() + "'");
@@ -517,6 +526,8 @@ void Conf::loadDefaultsFile(const std::filesystem::path& file) {
   int line_number = 0;
   while (std::getline(in, line)) {
     ++line_number;
+    // A byte order mark, as some editors write UTF-8, is not part of the first key.
+    if (line_number == 1 && startsWith(line, "\xEF\xBB\xBF")) line.erase(0, 3);
     std::string_view text = trim(line);
     if (text.empty() || text.front() == '#') {
       continue;

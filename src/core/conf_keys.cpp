@@ -13,6 +13,9 @@ namespace {
 
 /// Counts (threads, partitions, queue slots) are read into an `int`.
 constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
+/// Keys that start a thread each: far above any machine's cores, far below what exhausts a
+/// process's threads or address space.
+constexpr int64_t kMaxThreads = 1024;
 
 std::vector<ConfKey> makeKeys() {
   return {
@@ -21,8 +24,8 @@ std::vector<ConfKey> makeKeys() {
        .spark_alias = "spark.master",
        .default_value = "local[*]",
        .type = ConfType::kMaster,
-       .accepted = "local, local[N], local[*], local[N,F] or local[*,F] with N >= 1 and F >= 1 "
-                   "(Ember runs in one process)",
+       .accepted = "local, local[N], local[*], local[N,F] or local[*,F] with 1 <= N <= 1024 "
+                   "and F >= 1 (Ember runs in one process)",
        .doc = "Where the job runs: local[N] uses N worker threads, local[*] one per core; F is "
               "the number of attempts of a task (overrides ember.task.maxFailures)."},
       {.key = "ember.app.name",
@@ -130,7 +133,8 @@ std::vector<ConfKey> makeKeys() {
        .type = ConfType::kDouble,
        .accepted = "a number > 0 (records per second)",
        .doc = "The lowest rate backpressure sets.",
-       .min_value = 0},
+       .min_value = 0,
+       .min_exclusive = true},
       {.key = "ember.streaming.kafka.maxRatePerPartition",
        .spark_alias = "spark.streaming.kafka.maxRatePerPartition",
        .default_value = "0",
@@ -168,11 +172,11 @@ std::vector<ConfKey> makeKeys() {
        .spark_alias = "spark.streaming.concurrentJobs",
        .default_value = "1",
        .type = ConfType::kInt,
-       .accepted = "an integer >= 1",
-       .doc = "Number of output jobs run at the same time. Above 1, batches and output "
-              "operations may complete out of order.",
+       .accepted = "an integer from 1 to 1024",
+       .doc = "Number of output jobs run at the same time (a thread each). Above 1, batches "
+              "and output operations may complete out of order.",
        .min_value = 1,
-       .max_value = kIntMax},
+       .max_value = kMaxThreads},
       {.key = "ember.streaming.clock",
        .spark_alias = "spark.streaming.clock",
        .default_value = "system",
@@ -213,7 +217,8 @@ std::vector<ConfKey> makeKeys() {
        .type = ConfType::kString,
        .accepted = "a directory path",
        .doc = "Parent directory of the RocksDB state stores (a working copy, deleted when the "
-              "context ends); empty: <system temp dir>/ember-state."},
+              "context ends; copies left by a process that was killed are removed when the next "
+              "job opens a store there); empty: <system temp dir>/ember-state."},
       {.key = "ember.streaming.unpersist",
        .spark_alias = "spark.streaming.unpersist",
        .default_value = "true",

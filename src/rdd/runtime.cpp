@@ -4,6 +4,7 @@
 #include <ember/logging.hpp>
 #include <exception>
 #include <string>
+#include <system_error>
 
 #include "core/engine_thread.hpp"
 #include "core/exception_text.hpp"
@@ -41,10 +42,20 @@ Runtime::Runtime(int threads, int max_task_failures, int default_parallelism)
       default_parallelism_(default_parallelism < 1 ? 1 : default_parallelism) {
   if (threads < 1) threads = 1;
   workers_.reserve(threads);
-  for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { workerLoop(); });
+  try {
+    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { workerLoop(); });
+  } catch (const std::system_error& e) {
+    // Joined, not left joinable: destroying a joinable std::thread ends the process.
+    stopWorkers();
+    throw std::system_error(e.code(), "cannot start task thread " +
+                                          std::to_string(workers_.size() + 1) + " of " +
+                                          std::to_string(threads));
+  }
 }
 
-Runtime::~Runtime() {
+Runtime::~Runtime() { stopWorkers(); }
+
+void Runtime::stopWorkers() {
   {
     MutexLock lock(mu_);
     shutting_down_ = true;

@@ -5,6 +5,7 @@
 #include <ember/error.hpp>
 #include <ember/internal/runtime.hpp>
 #include <ember/logging.hpp>
+#include <system_error>
 
 #include "core/engine_thread.hpp"
 #include "core/exception_text.hpp"
@@ -20,7 +21,15 @@ JobScheduler::~JobScheduler() { stop(); }
 
 void JobScheduler::start(int threads, RateController* rate_controller) {
   rate_controller_ = rate_controller;
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { runJobs(); });
+  try {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { runJobs(); });
+  } catch (const std::system_error& e) {
+    size_t started = threads_.size();
+    stop();  // joins those started: a joinable std::thread destroyed ends the process
+    throw ConfError("Cannot start job thread " + std::to_string(started + 1) + " of " +
+                    std::to_string(threads) + " (ember.streaming.concurrentJobs=" +
+                    std::to_string(threads) + "): " + e.what() + "; set it lower");
+  }
 }
 
 void JobScheduler::reportInput(Time t, int stream_id, int64_t records) {

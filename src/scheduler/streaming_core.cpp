@@ -21,6 +21,7 @@
 #include <ember/logging.hpp>
 #include <map>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "core/engine_thread.hpp"
@@ -97,8 +98,13 @@ StreamingCore::StreamingCore(const Conf& conf, Duration batch_duration)
   if (conf_.contains("ember.log.level")) {
     if (auto level = parseLogLevel(conf_.get("ember.log.level"))) setLogLevel(*level);
   }
-  runtime_ = std::make_shared<Runtime>(conf_.localThreads(), conf_.maxTaskFailures(),
-                                       conf_.defaultParallelism());
+  try {
+    runtime_ = std::make_shared<Runtime>(conf_.localThreads(), conf_.maxTaskFailures(),
+                                         conf_.defaultParallelism());
+  } catch (const std::system_error& e) {
+    throw ConfError("Cannot start the task threads of ember.master=" + conf_.get("ember.master") +
+                    ": " + e.what() + " (" + e.code().message() + "); ask for fewer");
+  }
   if (conf_.get("ember.streaming.clock") == "manual") {
     auto manual = std::make_unique<ManualClock>();
     manual->setOnAdvanced([this](Time t) { awaitBatchesDueBy(t); });
@@ -373,6 +379,9 @@ void StreamingCore::start() {
       wal = *dir + "/receivedBlockData";
     }
     if (replay_until) receiver_tracker_->setReplayUntil(*replay_until);
+    int concurrent =
+        static_cast<int>(std::max<int64_t>(1, conf_.getInt("ember.streaming.concurrentJobs")));
+    impl_->scheduler->start(concurrent, impl_->rate_controller.get());
     receiver_tracker_->start(wal);
   } catch (...) {
     // Leaves the context stopped and no longer the active one. The teardown waits for the
@@ -386,9 +395,6 @@ void StreamingCore::start() {
     throw;
   }
 
-  int concurrent =
-      static_cast<int>(std::max<int64_t>(1, conf_.getInt("ember.streaming.concurrentJobs")));
-  impl_->scheduler->start(concurrent, impl_->rate_controller.get());
   graph.inputs = std::move(inputs);
   graph.outputs = std::move(outputs);
   graph.replay_until = replay_until;

@@ -4,13 +4,19 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <ember/error.hpp>
 #include <ember/internal/disk_state_store.hpp>
+#include <ember/internal/thread_annotations.hpp>
 #include <ember/logging.hpp>
 #include <filesystem>
+#include <optional>
+#include <set>
+#include <string_view>
 
 #include "core/file_io.hpp"
 
@@ -131,11 +137,58 @@ class RocksStateStore final : public DiskStateStore,
 
 std::atomic<uint64_t> g_store_counter{0};
 
+/// The process a store directory `<name>-<pid>-<n>` belongs to, if its name says.
+std::optional<pid_t> ownerOf(const std::string& dir_name) {
+  size_t last = dir_name.rfind('-');
+  if (last == std::string::npos || last == 0) return std::nullopt;
+  size_t before = dir_name.rfind('-', last - 1);
+  if (before == std::string::npos) return std::nullopt;
+  std::string_view pid = std::string_view(dir_name).substr(before + 1, last - before - 1);
+  std::string_view counter = std::string_view(dir_name).substr(last + 1);
+  auto digits = [](std::string_view text) {
+    return !text.empty() && text.size() <= 9 &&
+           text.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (!digits(pid) || !digits(counter)) return std::nullopt;
+  return static_cast<pid_t>(std::stol(std::string(pid)));
+}
+
+/// Removes the working copies that processes killed before they could (kill -9, a crash)
+/// left in `parent`: RocksDB directories whose owner is no longer running. Once per parent
+/// and process.
+Mutex g_cleaned_mu;
+std::set<std::string> g_cleaned EMBER_GUARDED_BY(g_cleaned_mu);  // parents already cleaned
+
+void removeStaleStores(const std::string& parent) {
+  {
+    MutexLock lock(g_cleaned_mu);
+    if (!g_cleaned.insert(parent).second) return;
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+    std::string dir_name = entry.path().filename().string();
+    std::optional<pid_t> owner = ownerOf(dir_name);
+    if (!owner || *owner == ::getpid() || !entry.is_directory(ec)) continue;
+    if (!std::filesystem::exists(entry.path() / "CURRENT", ec)) continue;  // not RocksDB's
+    if (::kill(*owner, 0) == 0 || errno != ESRCH) continue;  // running (or not ours to ask)
+    std::error_code removed;
+    std::filesystem::remove_all(entry.path(), removed);
+    if (removed) {
+      logWarn(kLog, "Cannot remove the state store '" + entry.path().string() +
+                        "' left by process " + std::to_string(*owner) + ": " + removed.message());
+    } else {
+      logInfo(kLog, "Removed the state store '" + entry.path().string() + "' left by process " +
+                        std::to_string(*owner) + ", which ended");
+    }
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<DiskStateStore> DiskStateStore::open(const std::string& parent,
                                                      const std::string& name) {
   makeDirectories(parent, "state store directory");
+  removeStaleStores(parent);
   std::string dir = parent + "/" + name + "-" + std::to_string(::getpid()) + "-" +
                     std::to_string(g_store_counter.fetch_add(1));
   std::error_code ec;

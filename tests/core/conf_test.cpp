@@ -417,7 +417,7 @@ TEST(ConfInt, ValidatesNumbersAndMinimum) {
   for (std::string_view text : {"0", "-1", "abc", "1.5", "", "2x", "99999999999", "--1"}) {
     std::string message = confErrorOf([&] { conf.set("ember.streaming.concurrentJobs", text); });
     EXPECT_NE(message.find("'ember.streaming.concurrentJobs'"), std::string::npos);
-    EXPECT_NE(message.find("an integer >= 1"), std::string::npos) << message;
+    EXPECT_NE(message.find("an integer from 1 to 1024"), std::string::npos) << message;
   }
   EXPECT_THROW(conf.set("ember.task.maxFailures", "0"), ConfError);
   EXPECT_THROW(conf.set("ember.default.parallelism", "0"), ConfError);
@@ -509,6 +509,28 @@ TEST(ConfMaster, RejectsOtherMasters) {
     EXPECT_NE(message.find("local[N]"), std::string::npos) << message;
   }
   EXPECT_FALSE(conf.contains("ember.master"));
+}
+
+TEST(ConfMaster, ThreadCountsAreBounded) {
+  // local[5000] or concurrentJobs=100000 ran out of threads at start, naming no key.
+  Conf conf;
+  EXPECT_EQ(conf.setMaster("local[1024]").localThreads(), 1024);
+  std::string message = confErrorOf([&] { conf.setMaster("local[1025]"); });
+  EXPECT_NE(message.find("'ember.master'"), std::string::npos) << message;
+  EXPECT_NE(message.find("N <= 1024"), std::string::npos) << message;
+  message = confErrorOf([&] { conf.set("spark.streaming.concurrentJobs", "100000"); });
+  EXPECT_NE(message.find("'spark.streaming.concurrentJobs'"), std::string::npos) << message;
+  EXPECT_NE(message.find("from 1 to 1024"), std::string::npos) << message;
+}
+
+TEST(ConfValues, AMinimumRateOfZeroIsRefusedAtOnce) {
+  // pid.minRate=0 passed the configuration check and failed only at start().
+  Conf conf;
+  std::string message =
+      confErrorOf([&] { conf.set("ember.streaming.backpressure.pid.minRate", "0"); });
+  EXPECT_NE(message.find("a number > 0"), std::string::npos) << message;
+  conf.set("ember.streaming.backpressure.pid.minRate", "0.5");
+  EXPECT_EQ(conf.getDouble("ember.streaming.backpressure.pid.minRate"), 0.5);
 }
 
 TEST(ConfMaster, DefaultParallelism) {
@@ -611,6 +633,30 @@ TEST(ConfFile, BadValueNamesFileAndLine) {
   EXPECT_NE(message.find("'spark.streaming.blockInterval'"), std::string::npos) << message;
   EXPECT_NE(message.find("'fast'"), std::string::npos) << message;
   EXPECT_NE(message.find("a duration such as 200ms"), std::string::npos) << message;
+}
+
+TEST(ConfFile, AByteOrderMarkIsNotPartOfTheFirstKey) {
+  CleanEnvironment clean;
+  TempDir dir;
+  fs::path file = dir.write("bom.conf",
+                            "\xEF\xBB\xBF"
+                            "ember.app.name WithBom\nember.master local[3]\n");
+  ScopedLogCapture capture(LogLevel::kWarn);
+  Conf conf = Conf::load(file);
+  EXPECT_EQ(conf.get("ember.app.name"), "WithBom");
+  EXPECT_EQ(conf.localThreads(), 3);
+  EXPECT_TRUE(capture.lines().empty()) << ::testing::PrintToString(capture.lines());
+}
+
+TEST(ConfFile, ADefaultsPathThatIsADirectoryIsAnError) {
+  // It was silently ignored: the job ran without the settings the user meant.
+  CleanEnvironment clean;
+  TempDir dir;
+  fs::create_directories(dir.path() / "ember-defaults.conf");
+  std::string message = confErrorOf([&] { Conf::load(dir.path() / "ember-defaults.conf"); });
+  EXPECT_NE(message.find((dir.path() / "ember-defaults.conf").string()), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("is a directory"), std::string::npos) << message;
 }
 
 TEST(ConfFile, AValueWithControlBytesOrHugeIsShownEscapedAndCut) {

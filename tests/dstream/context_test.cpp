@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -170,6 +171,50 @@ TEST(Failures, ExceptionInForeachRddFailsTheBatchWithItsCallSite) {
     EXPECT_NE(std::string(e.what()).find("sink unavailable"), std::string::npos) << e.what();
   }
 }
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+/// Limits the address space to 1 GiB, so thread stacks beyond it cannot be had (the
+/// sanitizers reserve more than that for themselves: not under them).
+void limitAddressSpace() {
+  rlimit limit{1ull << 30, 1ull << 30};
+  ::setrlimit(RLIMIT_AS, &limit);
+}
+
+[[noreturn]] void startTooManyTaskThreads() {
+  limitAddressSpace();
+  try {
+    StreamingContext ssc(testConf().setMaster("local[1000]"), Seconds(1));
+  } catch (const ConfError& e) {
+    bool named = std::string(e.what()).find("ember.master=local[1000]") != std::string::npos;
+    std::exit(named ? 0 : 2);
+  }
+  std::exit(1);
+}
+
+[[noreturn]] void startTooManyJobThreads() {
+  limitAddressSpace();
+  StreamingContext ssc(
+      testConf().setMaster("local[1]").set("ember.streaming.concurrentJobs", "1000"), Seconds(1));
+  ssc.generatorStream(1, [](int64_t i) { return i; }).foreachRDD([](const RDD<int64_t>&) {});
+  try {
+    ssc.start();
+  } catch (const ConfError& e) {
+    bool named =
+        std::string(e.what()).find("ember.streaming.concurrentJobs=1000") != std::string::npos;
+    bool stopped = ssc.getState() == StreamingContextState::kStopped;
+    std::exit(named && stopped ? 0 : 2);
+  }
+  std::exit(1);
+}
+
+TEST(Lifecycle, ThreadsThatCannotBeStartedAreAnErrorNamingTheKey) {
+  // local[1000] under an address-space limit ended with "terminate called without an active
+  // exception"; concurrentJobs=1000 with "Resource temporarily unavailable", naming no key.
+  ::testing::FLAGS_gtest_death_test_style = "threadsafe";
+  EXPECT_EXIT(startTooManyTaskThreads(), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(startTooManyJobThreads(), ::testing::ExitedWithCode(0), "");
+}
+#endif
 
 TEST(Lifecycle, StartWithoutOutputOperationsIsAnError) {
   StreamingContext ssc(testConf(), Seconds(1));

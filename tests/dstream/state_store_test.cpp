@@ -2,11 +2,13 @@
 // mapWithState over it giving exactly what the in-memory state gives.
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ember/ember.hpp>
 #include <ember/internal/disk_state_store.hpp>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "testing/harness.hpp"
@@ -35,6 +37,36 @@ std::map<std::string, std::string> contents(const DiskStateStore::View& view) {
   std::map<std::string, std::string> out;
   view.forEach([&](std::string_view k, std::string_view v) { out[std::string(k)] = v; });
   return out;
+}
+
+/// The pid of a process that has ended.
+pid_t endedProcess() {
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return child;
+}
+
+TEST(DiskStateStore, StoresLeftByKilledProcessesAreRemovedAtStart) {
+  // Every kill -9 left its working copy behind (20 crashes, 20 directories).
+  testing::TempDir dir;
+  fs::path parent = dir.path() / "stores";
+  auto rocksDir = [&](const std::string& name) {
+    fs::create_directories(parent / name);
+    std::ofstream(parent / name / "CURRENT") << "MANIFEST-000001\n";
+    return parent / name;
+  };
+  pid_t ended = endedProcess();
+  fs::path stale = rocksDir("updateStateByKey-3-" + std::to_string(ended) + "-0");
+  fs::path running = rocksDir("updateStateByKey-3-1-0");  // pid 1 runs
+  fs::path not_rocksdb = parent / ("notes-" + std::to_string(ended) + "-2");
+  fs::create_directories(not_rocksdb);
+  auto store = DiskStateStore::open(parent.string(), "test");
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(running));
+  EXPECT_TRUE(fs::exists(not_rocksdb));
+  EXPECT_TRUE(fs::exists(store->directory()));
 }
 
 TEST(DiskStateStore, CommitsAtomicallyAndSnapshotsStayAsTheyWere) {

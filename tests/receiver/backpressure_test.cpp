@@ -288,19 +288,19 @@ TEST(Backpressure, WithoutInitialRateReceiversStartAtMaxRate) {
   ssc.stop();
 }
 
-TEST(Backpressure, ABadGainStopsStartWithAnErrorNamingTheKey) {
+TEST(Backpressure, ABadGainIsRefusedWhenSetNamingTheKey) {
+  // pid.minRate=0 passed the configuration check and stopped only start().
   auto conf = backpressureConf();
-  conf.set("ember.streaming.backpressure.pid.minRate", "0");
-  StreamingContext ssc(conf, Milliseconds(100));
-  ssc.receiverStream(std::make_shared<FloodReceiver>()).foreachRDD([](const RDD<int>&) {});
   try {
-    ssc.start();
-    FAIL() << "started with pid.minRate=0";
+    conf.set("ember.streaming.backpressure.pid.minRate", "0");
+    FAIL() << "pid.minRate=0 accepted";
   } catch (const ConfError& e) {
     EXPECT_NE(std::string(e.what()).find("ember.streaming.backpressure.pid.minRate"),
               std::string::npos)
         << e.what();
   }
+  // Gains given to the estimator directly are still checked.
+  EXPECT_THROW(PidRateEstimator(100, gains(1, 0.2, 0, 0)), ConfError);
 }
 
 }  // namespace

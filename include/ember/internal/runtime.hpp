@@ -77,6 +77,8 @@ class Runtime {
 
  private:
   void workerLoop();
+  /// Ends and joins the workers started.
+  void stopWorkers();
 
   const int max_task_failures_;
   const int default_parallelism_;
