@@ -149,7 +149,8 @@ std::vector<ConfKey> makeKeys() {
        .type = ConfType::kInt,
        .accepted = "an integer number of records per second >= 1",
        .doc = "Least number of records per second the Kafka direct stream reads from each "
-              "partition that has data, however low backpressure sets the rate.",
+              "partition that has data, however low backpressure sets the rate; at least one "
+              "record a batch, so a partition never stalls at sub-second batches.",
        .min_value = 1},
       {.key = "ember.streaming.stopGracefullyOnShutdown",
        .spark_alias = "spark.streaming.stopGracefullyOnShutdown",

@@ -1,6 +1,7 @@
 #include "kafka/direct_stream.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <ember/logging.hpp>
 
 namespace ember::kafka::detail {
@@ -188,7 +189,11 @@ std::optional<std::map<TopicPartition, int64_t>> DirectKafkaNode::maxMessages(
   std::map<TopicPartition, int64_t> out;
   for (const auto& [tp, r] : per_partition) {
     auto most = static_cast<int64_t>(seconds * r);
-    auto least = static_cast<int64_t>(seconds * static_cast<double>(min_rate_per_partition_));
+    // At least one record a batch, as Spark (which reads minRatePerPartition records a batch):
+    // at a sub-second batch, the per-second minimum times the batch rounded down to 0 and the
+    // partition stalled.
+    auto least = std::max<int64_t>(
+        1, static_cast<int64_t>(std::ceil(seconds * static_cast<double>(min_rate_per_partition_))));
     out[tp] = std::max(most, least);
   }
   return out;

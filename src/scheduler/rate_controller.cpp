@@ -89,8 +89,12 @@ void RateController::batchCompleted(const BatchInfo& info) {
       if (in == info.streamIdToInputInfo.end()) continue;
       auto rate = stream.estimator.compute(*info.processingEndTime, in->second.numRecords,
                                            *processing, *scheduling);
-      // Spark publishes `newRate.toLong`: the estimate truncated.
-      if (rate) rates.emplace_back(id, stream.input.get(), static_cast<int64_t>(*rate));
+      // Spark publishes `newRate.toLong`, the estimate truncated; but a rate of 0 means "no
+      // limit" to the inputs, so an estimate below 1 (pid.minRate may be 0.5) is 1 record/s.
+      if (rate) {
+        rates.emplace_back(id, stream.input.get(),
+                           std::max<int64_t>(1, static_cast<int64_t>(*rate)));
+      }
     }
   }
   for (auto [id, input, r] : rates) {

@@ -240,6 +240,22 @@ TEST(KafkaDirectStream, BackpressuresInitialRateLimitsTheFirstBatch) {
             (std::vector<OffsetRange>{{"initial", 0, 0, 3}, {"initial", 1, 0, 1}}));
 }
 
+TEST(KafkaDirectStream, ASubSecondBatchReadsAtLeastOneRecordPerPartitionAtTheLowestRate) {
+  // At 100 ms batches and a rate of 4 records/s, every limit rounded down to 0 records: the
+  // partitions never moved.
+  MockCluster cluster;
+  cluster.createTopic("slow", 2);
+  produce(cluster.bootstraps(), "slow", 0, 0, 30);
+  produce(cluster.bootstraps(), "slow", 1, 0, 10);
+  Conf conf = testConf();
+  conf.set("ember.streaming.backpressure.enabled", "true");
+  conf.set("ember.streaming.backpressure.initialRate", "4");
+  auto batches = runStream({"slow"}, paramsFor(cluster), 1, conf, Milliseconds(100));
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(rangesOf(batches[0].ranges),
+            (std::vector<OffsetRange>{{"slow", 0, 0, 1}, {"slow", 1, 0, 1}}));
+}
+
 /// Counts completed batches (the engine publishes backpressure's rates before this hears).
 class CompletedBatches final : public StreamingListener {
  public:
@@ -285,6 +301,40 @@ TEST(KafkaDirectStream, BackpressureLimitsBatchesToWhatTheJobProcesses) {
     EXPECT_LE(sizes[i], 500) << "batch " << i + 1;
     EXPECT_GT(sizes[i], 100) << "batch " << i + 1 << ": the rate did not rise to the job's speed";
   }
+}
+
+TEST(KafkaDirectStream, AnEstimateBelowOneRecordPerSecondStillLimitsTheBatch) {
+  // pid.minRate=0.5 let the estimate fall below 1; published truncated, it was 0, which
+  // means "no limit": the next batch took the whole backlog.
+  MockCluster cluster;
+  cluster.createTopic("trickle", 1);
+  produce(cluster.bootstraps(), "trickle", 0, 0, 100);
+  Conf conf = testConf();
+  conf.set("ember.streaming.backpressure.enabled", "true");
+  conf.set("ember.streaming.backpressure.initialRate", "1");
+  conf.set("ember.streaming.backpressure.pid.minRate", "0.5");
+  StreamingContext ssc(conf, Seconds(1));
+  auto completed = std::make_shared<CompletedBatches>();
+  ssc.addStreamingListener(completed);
+  std::mutex mu;
+  std::vector<int64_t> sizes;
+  // 1.5 s for a batch: the job processes 2/3 of a record per second.
+  kafka::createDirectStream(ssc, {"trickle"}, paramsFor(cluster))
+      .foreachRDD([&](const RDD<ConsumerRecord>& rdd) {
+        int64_t n = rdd.count();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        std::lock_guard lock(mu);
+        sizes.push_back(n);
+      });
+  ssc.start();
+  for (int i = 1; i <= 3; ++i) {
+    ssc.clock().advance(Seconds(1));
+    ASSERT_TRUE(
+        testing::waitUntil([&] { return completed->count >= i; }, std::chrono::seconds(60)));
+  }
+  ssc.stop();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(sizes, (std::vector<int64_t>{1, 1, 1}));
 }
 
 TEST(KafkaDirectStream, StartsAtTheEndByDefaultAndAtExplicitOffsetsWhenGiven) {
