@@ -263,34 +263,45 @@ class CompletedBatches final : public StreamingListener {
   std::atomic<int> count{0};
 };
 
-TEST(KafkaDirectStream, BackpressureLimitsBatchesToWhatTheJobProcesses) {
-  MockCluster cluster;
-  cluster.createTopic("backlog", 1);
-  produce(cluster.bootstraps(), "backlog", 0, 0, 3000);
-  Conf conf = testConf();
+/// Runs `batches` 1 s batches of a job over `topic` that takes `processing(n)` for a batch of
+/// n records, with backpressure on (and `conf`'s settings), each batch after the one before
+/// has completed; returns each batch's size.
+template <class Processing>
+std::vector<int64_t> slowJobBatchSizes(MockCluster& cluster, const std::string& topic, Conf conf,
+                                       int batches, Processing processing) {
   conf.set("ember.streaming.backpressure.enabled", "true");
-  conf.set("ember.streaming.backpressure.initialRate", "100");
   StreamingContext ssc(conf, Seconds(1));
   auto completed = std::make_shared<CompletedBatches>();
   ssc.addStreamingListener(completed);
   std::mutex mu;
   std::vector<int64_t> sizes;
-  // 2 ms per record: the job processes at most 500 records per second.
-  kafka::createDirectStream(ssc, {"backlog"}, paramsFor(cluster))
+  kafka::createDirectStream(ssc, {topic}, paramsFor(cluster))
       .foreachRDD([&](const RDD<ConsumerRecord>& rdd) {
         int64_t n = rdd.count();
-        std::this_thread::sleep_for(std::chrono::milliseconds(2 * n));
+        std::this_thread::sleep_for(processing(n));
         std::lock_guard lock(mu);
         sizes.push_back(n);
       });
   ssc.start();
-  for (int i = 1; i <= 5; ++i) {
+  for (int i = 1; i <= batches; ++i) {
     ssc.clock().advance(Seconds(1));
-    ASSERT_TRUE(
+    EXPECT_TRUE(
         testing::waitUntil([&] { return completed->count >= i; }, std::chrono::seconds(60)));
   }
   ssc.stop();
   std::lock_guard lock(mu);
+  return sizes;
+}
+
+TEST(KafkaDirectStream, BackpressureLimitsBatchesToWhatTheJobProcesses) {
+  MockCluster cluster;
+  cluster.createTopic("backlog", 1);
+  produce(cluster.bootstraps(), "backlog", 0, 0, 3000);
+  Conf conf = testConf();
+  conf.set("ember.streaming.backpressure.initialRate", "100");
+  // 2 ms per record: the job processes at most 500 records per second.
+  auto sizes = slowJobBatchSizes(cluster, "backlog", conf, 5,
+                                 [](int64_t n) { return std::chrono::milliseconds(2 * n); });
   ASSERT_EQ(sizes.size(), 5u);
   EXPECT_EQ(sizes[0], 100) << "initialRate";
   // As Spark's estimator, the first batch gives no estimate: it only sets the base.
@@ -310,30 +321,11 @@ TEST(KafkaDirectStream, AnEstimateBelowOneRecordPerSecondStillLimitsTheBatch) {
   cluster.createTopic("trickle", 1);
   produce(cluster.bootstraps(), "trickle", 0, 0, 100);
   Conf conf = testConf();
-  conf.set("ember.streaming.backpressure.enabled", "true");
   conf.set("ember.streaming.backpressure.initialRate", "1");
   conf.set("ember.streaming.backpressure.pid.minRate", "0.5");
-  StreamingContext ssc(conf, Seconds(1));
-  auto completed = std::make_shared<CompletedBatches>();
-  ssc.addStreamingListener(completed);
-  std::mutex mu;
-  std::vector<int64_t> sizes;
   // 1.5 s for a batch: the job processes 2/3 of a record per second.
-  kafka::createDirectStream(ssc, {"trickle"}, paramsFor(cluster))
-      .foreachRDD([&](const RDD<ConsumerRecord>& rdd) {
-        int64_t n = rdd.count();
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-        std::lock_guard lock(mu);
-        sizes.push_back(n);
-      });
-  ssc.start();
-  for (int i = 1; i <= 3; ++i) {
-    ssc.clock().advance(Seconds(1));
-    ASSERT_TRUE(
-        testing::waitUntil([&] { return completed->count >= i; }, std::chrono::seconds(60)));
-  }
-  ssc.stop();
-  std::lock_guard lock(mu);
+  auto sizes = slowJobBatchSizes(cluster, "trickle", conf, 3,
+                                 [](int64_t) { return std::chrono::milliseconds(1500); });
   EXPECT_EQ(sizes, (std::vector<int64_t>{1, 1, 1}));
 }
 
