@@ -103,7 +103,7 @@ StreamingCore::StreamingCore(const Conf& conf, Duration batch_duration)
                                          conf_.defaultParallelism());
   } catch (const std::system_error& e) {
     throw ConfError("Cannot start the task threads of ember.master=" + conf_.get("ember.master") +
-                    ": " + e.what() + " (" + e.code().message() + "); ask for fewer");
+                    ": " + e.what() + "; ask for fewer");
   }
   if (conf_.get("ember.streaming.clock") == "manual") {
     auto manual = std::make_unique<ManualClock>();
