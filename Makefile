@@ -69,8 +69,8 @@ check-thread-safety: deps $(CLANG_DIR)/build.ninja
 	cmake --build $(CLANG_DIR) -j $(JOBS) --target check-thread-safety
 
 # libFuzzer on every parser of outside input (HTTP request heads, checkpoint files, batch
-# logs, write-ahead log segments, raw socket frames, configuration files), FUZZ_SECONDS each
-# (fuzz/run.sh), in the clang build dir. A finding fails the target and is kept in
+# logs, write-ahead log segments, raw socket frames, configuration files, the codecs),
+# FUZZ_SECONDS each (fuzz/run.sh), in the clang build dir. A finding fails the target and is kept in
 # $(CLANG_DIR)/fuzz/findings/.
 FUZZ_SECONDS ?= 20
 fuzz: $(CLANG_DIR)/build.ninja
