@@ -21,15 +21,11 @@ constexpr const char* kLog = "Checkpoint";
 
 void readLog(const std::string& path, std::map<int64_t, BatchRecord>& out) {
   std::string bytes, error;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || !readAllFromFd(fd, bytes, error)) {
-    if (fd >= 0) ::close(fd);
-    logWarn(kLog, "Cannot read batch log '" + path +
-                      "': " + (error.empty() ? std::strerror(errno) : error) +
+  if (!readFile(path, bytes, error)) {
+    logWarn(kLog, "Cannot read batch log '" + path + "': " + error +
                       "; the batches it records run again after the restart");
     return;
   }
-  ::close(fd);
   std::string problem;
   size_t pos = BatchLog::parse(bytes, out, problem);
   if (pos < bytes.size()) {
@@ -59,10 +55,8 @@ void BatchLog::append(int64_t base_ms, const std::vector<BatchRecord>& records) 
     }
     base_ms_ = base_ms;
     // The new file's name must survive a crash too.
-    if (int dfd = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
+    std::string ignored;  // best effort, as before: the records themselves are synced
+    syncDirectory(directory_, ignored);
   }
   std::string bytes;
   for (const BatchRecord& record : records) appendRecord(bytes, encode(record));

@@ -34,17 +34,6 @@ uint64_t getFixed(std::string_view in, size_t at, int bytes) {
   return v;
 }
 
-bool readFile(const std::string& path, std::string& out, std::string& error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = errnoText();
-    return false;
-  }
-  bool ok = readAllFromFd(fd, out, error);
-  ::close(fd);
-  return ok;
-}
-
 }  // namespace
 
 CheckpointStore::CheckpointStore(std::string directory, size_t retained)
@@ -121,14 +110,10 @@ std::string CheckpointStore::write(const CheckpointContents& contents) const {
     throw IoError("Cannot rename checkpoint file '" + temp + "' to '" + path + "': " + reason);
   }
   // The rename is durable once the directory is synced.
-  int dfd = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || ::fsync(dfd) != 0) {
-    std::string reason = errnoText();
-    if (dfd >= 0) ::close(dfd);
+  if (std::string reason; !syncDirectory(directory_, reason)) {
     throw IoError("Cannot sync checkpoint directory '" + directory_ + "' after writing '" + path +
                   "': " + reason);
   }
-  ::close(dfd);
   auto files = list();
   for (size_t i = retained_; i < files.size(); ++i) {
     if (::unlink(files[i].second.c_str()) != 0 && errno != ENOENT) {

@@ -35,13 +35,9 @@ void beforeSync() {
 /// Reads one segment (see `parseSegment`), warning about what cannot be read.
 WriteAheadLog::SegmentContents readSegment(const std::string& path) {
   std::string bytes, error;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || !readAllFromFd(fd, bytes, error)) {
-    if (fd >= 0) ::close(fd);
-    throw IoError("Cannot read write-ahead log segment '" + path +
-                  "': " + (error.empty() ? std::strerror(errno) : error));
+  if (!readFile(path, bytes, error)) {
+    throw IoError("Cannot read write-ahead log segment '" + path + "': " + error);
   }
-  ::close(fd);
   WriteAheadLog::SegmentContents read = WriteAheadLog::parseSegment(bytes);
   size_t pos = read.end;
   if (read.corrupt > 0) {
@@ -128,10 +124,8 @@ void WriteAheadLog::openSegment() {
     throw IoError("Cannot create write-ahead log segment '" + path + "': " + std::strerror(errno));
   }
   // The new file's name must survive a crash too.
-  if (int dfd = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  std::string ignored;  // best effort, as before: the records themselves are synced
+  syncDirectory(directory_, ignored);
   current_ = Segment{path, next_seq_, 0};
   current_bytes_ = 0;
 }

@@ -2,6 +2,7 @@
 /// Small POSIX file helpers shared by the file stream, checkpoints and the write-ahead log.
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,31 @@ inline bool readAllFromFd(int fd, std::string& out, std::string& error) {
     if (n == 0) return true;
     out.append(buf, static_cast<size_t>(n));
   }
+}
+
+/// Reads the file at `path` into `out`; on failure, sets `error` and returns false.
+inline bool readFile(const std::string& path, std::string& out, std::string& error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  bool ok = readAllFromFd(fd, out, error);
+  ::close(fd);
+  return ok;
+}
+
+/// Syncs directory `dir`, so the names created or renamed in it survive a crash; on
+/// failure, sets `error` and returns false.
+inline bool syncDirectory(const std::string& dir, std::string& error) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    error = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  ::close(fd);
+  return true;
 }
 
 /// The number after `prefix` in a file name such as "checkpoint-1000" (decimal digits only,
