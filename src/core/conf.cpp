@@ -246,9 +246,6 @@ struct Master {
   std::optional<int> max_failures;
 };
 
-/// local[N] above this is refused: a thread each, beyond any machine's cores.
-constexpr int kMaxLocalThreads = 1024;
-
 std::optional<int> parsePositiveInt(std::string_view text) {
   text = trim(text);
   if (text.empty() || !std::all_of(text.begin(), text.end(), isDigit)) {
@@ -261,7 +258,8 @@ std::optional<int> parsePositiveInt(std::string_view text) {
   return static_cast<int>(*value);
 }
 
-std::optional<Master> parseMaster(std::string_view text) {
+/// `max_threads`: the largest N of local[N] (the key's `max_value`).
+std::optional<Master> parseMaster(std::string_view text, int64_t max_threads) {
   text = trim(text);
   if (text == "local") {
     return Master{};
@@ -279,7 +277,7 @@ std::optional<Master> parseMaster(std::string_view text) {
   Master master;
   if (trim(threads) == "*") {
     master.threads = 0;
-  } else if (std::optional<int> n = parsePositiveInt(threads); n && *n <= kMaxLocalThreads) {
+  } else if (std::optional<int> n = parsePositiveInt(threads); n && *n <= max_threads) {
     master.threads = *n;
   } else {
     return std::nullopt;
@@ -343,7 +341,7 @@ std::string validate(const ConfKey& key, std::string_view written_key, std::stri
       break;
     }
     case ConfType::kMaster:
-      if (!parseMaster(value)) {
+      if (!parseMaster(value, key.max_value)) {
         throw fail();
       }
       break;
@@ -788,7 +786,7 @@ std::string Conf::toDebugString() const {
 
 int Conf::localThreads() const {
   std::string master = get("ember.master");
-  std::optional<Master> parsed = parseMaster(master);
+  std::optional<Master> parsed = parseMaster(master, findKey("ember.master")->max_value);
   if (!parsed) {
     throw invalidValue("ember.master", master, findKey("ember.master")->accepted, "");
   }
@@ -800,7 +798,8 @@ int Conf::localThreads() const {
 
 int Conf::maxTaskFailures() const {
   std::string master = get("ember.master");
-  if (std::optional<Master> parsed = parseMaster(master); parsed && parsed->max_failures) {
+  if (std::optional<Master> parsed = parseMaster(master, findKey("ember.master")->max_value);
+      parsed && parsed->max_failures) {
     return *parsed->max_failures;
   }
   return getInt("ember.task.maxFailures");

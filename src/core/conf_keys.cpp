@@ -27,7 +27,8 @@ std::vector<ConfKey> makeKeys() {
        .accepted = "local, local[N], local[*], local[N,F] or local[*,F] with 1 <= N <= 1024 "
                    "and F >= 1 (Ember runs in one process)",
        .doc = "Where the job runs: local[N] uses N worker threads, local[*] one per core; F is "
-              "the number of attempts of a task (overrides ember.task.maxFailures)."},
+              "the number of attempts of a task (overrides ember.task.maxFailures).",
+       .max_value = kMaxThreads},  // of N (parseMaster reads it)
       {.key = "ember.app.name",
        .spark_alias = "spark.app.name",
        .default_value = "Ember",
